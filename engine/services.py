@@ -1,0 +1,247 @@
+"""Finding use cases, one function each; `advance` is the one path every state change takes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from engine import audit
+from engine.actors import Actor
+from engine.db import utcnow
+from engine.errors import (
+    GuardRefused,
+    InvalidEvent,
+    InvalidFields,
+    InvalidInput,
+    MissingFields,
+    NotAllowed,
+    NotFound,
+    VersionConflict,
+)
+from engine.fields import field_problems
+from engine.models import SEVERITIES, SOURCES, Attachment, Finding, Unit
+from engine.unit_of_work import UnitOfWork
+from workflows.model import Transition, Workflow
+
+DEFAULT_WORKFLOW = "finding"
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a reporter says about a new finding."""
+
+    title: str
+    category: str
+    location: str
+    unit: str  # unit code
+    source: str = "department"
+    severity: str = "normal"
+    description: str = ""
+    inspection_round: str | None = None
+    workflow: str = DEFAULT_WORKFLOW
+
+
+def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: str | None = None,
+                   now: datetime | None = None) -> Finding:
+    """Record a new finding in its workflow's initial state, with the first row of its audit chain."""
+    session, now = uow.session, now or utcnow()
+    _check_report(report)
+    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
+    if unit is None:
+        raise InvalidFields({"unit": f"no unit with code {report.unit!r}"})
+    version, workflow = uow.registry.active(session, report.workflow)
+    role = _reporting_role(workflow, actor, unit.id)
+    finding = Finding(
+        title=report.title.strip(), description=report.description, category=report.category.strip(),
+        location=report.location.strip(), unit_id=unit.id, source=report.source, severity=report.severity,
+        reporter_id=actor.user_id, inspection_round=report.inspection_round, workflow_name=workflow.name,
+        workflow_version=version.number, state=workflow.initial, version=1, created_at=now, updated_at=now,
+    )
+    enter_state(uow, workflow, finding, now)
+    session.add(finding)
+    session.flush()
+    log_change(session, finding, "report", None, actor, role, now, {}, comment)
+    return finding
+
+
+def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload: dict | None = None, *,
+            comment: str | None = None, expected_version: int | None = None, now: datetime | None = None,
+            _for_update: bool = True) -> Finding:
+    """Fire `event` on a finding: check role, unit, fields and guard, move it, and append its audit row."""
+    session, now, payload = uow.session, now or utcnow(), dict(payload or {})
+    finding = load_finding(uow, finding_id, actor, for_update=_for_update)
+    if expected_version is not None and finding.version != expected_version:
+        raise VersionConflict(expected_version, finding.version)
+    workflow = uow.registry.get(session, finding.workflow_name, finding.workflow_version)
+    transition, role = choose_transition(uow, workflow, finding, event, actor, payload)
+    from_state = finding.state
+    if not workflow.machine.events[event].trigger(finding, chosen=transition.index):
+        raise AssertionError(f"machine refused transition chosen by the engine: {event} from {from_state}")
+    for counter in transition.increment:
+        setattr(finding, counter, getattr(finding, counter) + 1)
+    enter_state(uow, workflow, finding, now)
+    finding.version += 1
+    finding.updated_at = now
+    log_change(session, finding, event, from_state, actor, role, now, payload, comment)
+    return finding
+
+
+def load_finding(uow: UnitOfWork, finding_id: int, actor: Actor, *, for_update: bool = False) -> Finding:
+    """The finding, if the actor may see it; one it may not see is reported as not found, so nothing leaks."""
+    query = sa.select(Finding).where(Finding.id == finding_id)
+    if for_update and uow.dialect == "postgresql":
+        query = query.with_for_update()
+    finding = uow.session.scalars(query).first()
+    if finding is None:
+        raise NotFound("finding", finding_id)
+    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
+    if not any(_role_reaches(workflow, r, actor, finding) for r in actor.roles):
+        raise NotFound("finding", finding_id)
+    return finding
+
+
+def choose_transition(uow: UnitOfWork, workflow: Workflow, finding: Finding, event: str, actor: Actor,
+                      payload: dict) -> tuple[Transition, str]:
+    """The first transition for `event` that the actor may fire and whose fields and guard pass."""
+    candidates = workflow.outgoing(finding.state, event)
+    if not candidates:
+        raise InvalidEvent(finding.state, event, workflow.events_from(finding.state))
+    permitted = [(t, role) for t in candidates if (role := _acting_role(workflow, t, actor, finding))]
+    if not permitted:
+        needed = sorted({r for t in candidates for r in t.roles})
+        raise NotAllowed(f"{actor.name} ({', '.join(actor.roles) or 'no role'}) may not fire {event!r} on "
+                         f"this finding; it needs one of: {', '.join(needed)}", needed)
+    first_fields, refused = None, None
+    for transition, role in permitted:
+        problems, only_missing = field_problems(transition, payload)
+        if not problems:
+            problems = _attachment_problems(uow, transition, payload, finding)
+            only_missing = False
+        if problems:
+            first_fields = first_fields or (problems, only_missing)
+            continue
+        if transition.guard and not transition.guard.allows(
+                guard_view(finding), payload, actor.as_guard_context(role)):
+            refused = refused or transition
+            continue
+        return transition, role
+    if refused is not None:
+        reason = refused.reason
+        raise GuardRefused(reason.zh if reason else f"refused by rule: {refused.guard.source}",
+                           reason.en if reason else None, refused.guard.source)
+    problems, only_missing = first_fields
+    raise (MissingFields if only_missing else InvalidFields)(problems)
+
+
+def possible_events(uow: UnitOfWork, finding: Finding, actor: Actor) -> list[Transition]:
+    """Transitions the actor could fire now, one per event (their fields and labels tell a client what to ask)."""
+    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
+    seen: dict[str, Transition] = {}
+    for t in workflow.outgoing(finding.state):
+        if t.event not in seen and _acting_role(workflow, t, actor, finding):
+            seen[t.event] = t
+    return list(seen.values())
+
+
+def guard_view(finding: Finding) -> dict:
+    """What a guard may read of a finding."""
+    return {
+        "id": finding.id, "title": finding.title, "category": finding.category, "location": finding.location,
+        "source": finding.source, "severity": finding.severity, "state": finding.state,
+        "failed_verifications": finding.failed_verifications, "reopenings": finding.reopenings,
+        "overdue_count": finding.overdue_count, "repeat_count": finding.repeat_count,
+    }
+
+
+def _acting_role(workflow: Workflow, transition: Transition, actor: Actor, finding: Finding) -> str | None:
+    for role in actor.roles:
+        if role in transition.roles and _role_reaches(workflow, role, actor, finding):
+            return role
+    return None
+
+
+def _role_reaches(workflow: Workflow, role: str, actor: Actor, finding: Finding) -> bool:
+    spec = workflow.roles.get(role)
+    if spec is None:
+        return False
+    if spec.scope == "unit":
+        return actor.can_reach(finding.unit_id)
+    if spec.scope == "own":
+        return actor.user_id is not None and finding.reporter_id == actor.user_id
+    return True
+
+
+def _reporting_role(workflow: Workflow, actor: Actor, unit_id: int) -> str:
+    for role in actor.roles:
+        spec = workflow.roles.get(role)
+        if role in workflow.reporters and spec and (spec.scope != "unit" or actor.can_reach(unit_id)):
+            return role
+    raise NotAllowed(f"{actor.name} may not report findings for this unit; reporters are: "
+                     f"{', '.join(workflow.reporters)}", workflow.reporters)
+
+
+def _check_report(report: Report) -> None:
+    problems = {}
+    for name, limit in (("title", 300), ("category", 100), ("location", 300), ("unit", 64)):
+        value = getattr(report, name)
+        if not isinstance(value, str) or not value.strip():
+            problems[name] = "required"
+        elif len(value) > limit:
+            problems[name] = f"at most {limit} characters"
+    if report.source not in SOURCES:
+        problems["source"] = f"must be one of {', '.join(SOURCES)}"
+    if report.severity not in SEVERITIES:
+        problems["severity"] = f"must be one of {', '.join(SEVERITIES)}"
+    if report.inspection_round is not None and len(report.inspection_round) > 100:
+        problems["inspection_round"] = "at most 100 characters"
+    if problems:
+        only_missing = all(m == "required" for m in problems.values())
+        raise (MissingFields if only_missing else InvalidFields)(problems)
+
+
+def _attachment_problems(uow: UnitOfWork, transition: Transition, payload: dict, finding: Finding) -> dict:
+    problems = {}
+    for spec in transition.fields:
+        ids = payload.get(spec.name) if spec.type == "attachments" else None
+        if not ids:
+            continue
+        found = set(uow.session.scalars(sa.select(Attachment.id).where(
+            Attachment.id.in_(ids), Attachment.finding_id == finding.id)))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            problems[spec.name] = f"no attachment(s) {missing} on this finding"
+    return problems
+
+
+def enter_state(uow: UnitOfWork, workflow: Workflow, finding: Finding, now: datetime) -> None:
+    """Start the clock of the state just entered: its due and reminder times, or none."""
+    state = workflow.states[finding.state]
+    finding.state_entered_at = now
+    finding.due_at = uow.calendar.add(now, state.due) if state.due else None
+    finding.remind_at = (uow.calendar.subtract(finding.due_at, state.remind_before)
+                         if state.remind_before and finding.due_at else None)
+    finding.closed_at = now if state.closed or state.final else None
+
+
+def log_change(session: orm.Session, finding: Finding, event: str, from_state: str | None, actor: Actor, role: str,
+         now: datetime, payload: dict, comment: str | None) -> None:
+    seq = finding.audit_seq + 1
+    entry = audit.append(session, finding, seq=seq, prev_hash=finding.audit_head, event=event,
+                         from_state=from_state, actor=actor.name, role=role, at=now, payload=payload,
+                         comment=comment)
+    finding.audit_seq, finding.audit_head = seq, entry.hash
+
+
+def require_mapping(states_in_use: set[str], mapping: dict[str, str], target: Workflow) -> None:
+    """Refuse a migration mapping that leaves a state in use unmapped or maps to a state the target lacks."""
+    unmapped = sorted(states_in_use - set(mapping))
+    unknown = sorted({new for new in mapping.values() if new not in target.states})
+    if unmapped or unknown:
+        parts = []
+        if unmapped:
+            parts.append(f"unmapped state(s) with open findings: {', '.join(unmapped)}")
+        if unknown:
+            parts.append(f"target state(s) not in {target.name}: {', '.join(unknown)}")
+        raise InvalidInput("; ".join(parts))

@@ -1,0 +1,69 @@
+"""Lint a workflow definition: load errors plus graph checks a loader cannot see."""
+from __future__ import annotations
+
+from itertools import combinations
+
+from workflows.errors import DefinitionError, Problem
+from workflows.guards import equality_test
+from workflows.loader import load_text
+from workflows.model import Transition, Workflow
+
+
+def lint_text(text: str, file: str = "<string>") -> list[Problem]:
+    """Every problem in `text`: load errors if it does not load, else the graph checks. Never raises."""
+    try:
+        definition = load_text(text, file)
+    except DefinitionError as exc:
+        return exc.problems
+    problems: list[Problem] = []
+    for workflow in definition.workflows.values():
+        problems.extend(lint_workflow(workflow, file))
+    return sorted(problems, key=lambda p: (p.line or 0, p.message))
+
+
+def lint_workflow(workflow: Workflow, file: str) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(line, message, code, severity="error"):
+        out.append(Problem(file, line, f"workflow {workflow.name!r}: {message}", severity, code))
+
+    reachable = _reachable(workflow)
+    for state in workflow.states.values():
+        leaving = workflow.outgoing(state.name)
+        if state.name not in reachable:
+            add(state.line, f"state {state.name!r} cannot be reached from {workflow.initial!r}", "unreachable")
+        if state.final and leaving:
+            add(state.line, f"final state {state.name!r} has a way out ({leaving[0].event!r})", "final-exit")
+        if not state.final and not leaving:
+            hint = "mark it final" if not state.closed else "a closed state with no way out should be final"
+            add(state.line, f"state {state.name!r} is not final but has no way out ({hint})", "dead-end")
+        if leaving and not any(t.roles for t in leaving):
+            add(state.line, f"no role can move a finding out of state {state.name!r}", "no-mover")
+        if not state.final and not state.closed and state.due is None:
+            add(state.line, f"state {state.name!r} waits without a due time", "no-due", "warning")
+    for a, b in combinations(workflow.transitions, 2):
+        shared = set(a.sources) & set(b.sources)
+        if a.event == b.event and shared and _may_overlap(a, b):
+            add(b.line, f"event {b.event!r} from {sorted(shared)[0]!r} is ambiguous: "
+                        f"it overlaps the transition at line {a.line}", "ambiguous")
+    return out
+
+
+def _reachable(workflow: Workflow) -> set[str]:
+    seen, todo = {workflow.initial}, [workflow.initial]
+    while todo:
+        for t in workflow.outgoing(todo.pop()):
+            if t.dest not in seen:
+                seen.add(t.dest)
+                todo.append(t.dest)
+    return seen
+
+
+def _may_overlap(a: Transition, b: Transition) -> bool:
+    """False only when the two guards provably exclude each other (`x == 1` against `x == 2`)."""
+    if a.guard is None or b.guard is None:
+        return True
+    ta, tb = equality_test(a.guard.source), equality_test(b.guard.source)
+    if ta and tb and ta[0] == tb[0]:
+        return ta[1] == tb[1]
+    return True
