@@ -40,7 +40,8 @@ def svg(workflow: Workflow, lang: str = "zh") -> str | None:
     exe = shutil.which("dot")
     if exe is None:
         return None
-    done = subprocess.run([exe, "-Tsvg"]  # noqa: S603 - fixed argv; the DOT text goes to stdin, input=dot(workflow, lang).encode("utf-8"),
+    # Fixed argv; the DOT text goes to stdin, so nothing from YAML reaches a command line.
+    done = subprocess.run([exe, "-Tsvg"], input=dot(workflow, lang).encode("utf-8"),  # noqa: S603
                           capture_output=True, check=True, timeout=30)
     return done.stdout.decode("utf-8")
 
