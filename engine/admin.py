@@ -138,9 +138,10 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
         enter_state(uow, target, finding, now)
         finding.version += 1
         finding.updated_at = now
-        log_change(session, finding, "migrate", from_state, actor, "admin", now,
-             {"from_version": from_version, "to_version": to_version, "mapping": dict(sorted(mapping.items()))},
-             comment)
+        head = log_change(session, finding, "migrate", from_state, finding.state, actor, "admin", now,
+                          {"from_version": from_version, "to_version": to_version,
+                           "mapping": dict(sorted(mapping.items()))}, comment)
+        finding.audit_seq, finding.audit_head = head["audit_seq"], head["audit_head"]
     return len(findings)
 
 

@@ -40,17 +40,22 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 def append(session: orm.Session, finding: Finding, *, seq: int, prev_hash: str, event: str,
-           from_state: str | None, actor: str, role: str, at: datetime, payload: dict,
-           comment: str | None) -> AuditEntry:
-    """Add the next row of `finding`'s chain to the session (committed with the change it records)."""
-    entry = AuditEntry(
-        finding_id=finding.id, seq=seq, event=event, from_state=from_state, to_state=finding.state,
-        actor=actor, role=role, at=at, payload=payload, comment=comment,
-        workflow_name=finding.workflow_name, workflow_version=finding.workflow_version, prev_hash=prev_hash,
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    return entry
+           from_state: str | None, to_state: str, actor: str, role: str, at: datetime, payload: dict,
+           comment: str | None) -> str:
+    """Insert the next row of `finding`'s chain in the session's transaction; returns the row's hash."""
+    row = {
+        "finding_id": finding.id, "seq": seq, "event": event, "from_state": from_state, "to_state": to_state,
+        "actor": actor, "role": role, "at": at, "payload": payload, "comment": comment,
+        "workflow_name": finding.workflow_name, "workflow_version": finding.workflow_version,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = row_hash(**row)
+    # A Core insert: the log is append-only, so nothing needs the ORM's change tracking, and it is the hot path.
+    session.execute(_INSERT, row)
+    return row["hash"]
+
+
+_INSERT = AuditEntry.__table__.insert()
 
 
 def last_entry(session: orm.Session, finding_id: int) -> AuditEntry | None:
@@ -95,24 +100,26 @@ def verify(session: orm.Session, finding_id: int | None = None, batch: int = 500
                                "log ends before the finding's recorded head: rows were removed")
         return None
 
-    for entry in session.scalars(query.execution_options(yield_per=batch)):
-        if entry.finding_id != current:
-            broken = finish(current)
-            if broken:
-                return broken
-            current, expected_seq, prev, last_state = entry.finding_id, 1, GENESIS, None
-        checked += 1
-        if entry.seq != expected_seq:
-            return ChainReport(False, checked, entry.finding_id, entry.seq,
-                               f"expected sequence number {expected_seq}, found {entry.seq}")
-        if entry.from_state != last_state:
-            return ChainReport(False, checked, entry.finding_id, entry.seq,
-                               f"row starts from {entry.from_state!r} but the previous row ended in {last_state!r}")
-        if entry.prev_hash != prev:
-            return ChainReport(False, checked, entry.finding_id, entry.seq, "previous-hash link does not match")
-        if entry_hash(entry) != entry.hash:
-            return ChainReport(False, checked, entry.finding_id, entry.seq, "row was altered: hash does not match")
-        prev, expected_seq, last_state = entry.hash, expected_seq + 1, entry.to_state
+    # `with` closes the server-side cursor (yield_per) when a break is found and we return early.
+    with session.scalars(query.execution_options(yield_per=batch)) as entries:
+        for entry in entries:
+            if entry.finding_id != current:
+                broken = finish(current)
+                if broken:
+                    return broken
+                current, expected_seq, prev, last_state = entry.finding_id, 1, GENESIS, None
+            checked += 1
+            if entry.seq != expected_seq:
+                return ChainReport(False, checked, entry.finding_id, entry.seq,
+                                   f"expected sequence number {expected_seq}, found {entry.seq}")
+            if entry.from_state != last_state:
+                return ChainReport(False, checked, entry.finding_id, entry.seq,
+                                   f"row starts from {entry.from_state!r} but the previous row ended in {last_state!r}")
+            if entry.prev_hash != prev:
+                return ChainReport(False, checked, entry.finding_id, entry.seq, "previous-hash link does not match")
+            if entry_hash(entry) != entry.hash:
+                return ChainReport(False, checked, entry.finding_id, entry.seq, "row was altered: hash does not match")
+            prev, expected_seq, last_state = entry.hash, expected_seq + 1, entry.to_state
     broken = finish(current)
     if broken:
         return broken

@@ -51,7 +51,9 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout of every request. Connections are recycled
+    # hourly instead, and one dropped by a server restart fails a single request, then leaves the pool.
+    kwargs.setdefault("pool_recycle", 3600)
     return sa.create_engine(url, **kwargs)
 
 

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models: units, users, workflow versions, findings, the audit log and attachments."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -90,6 +90,10 @@ class Finding(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Issue 4: the next moment the sweep must act (a reminder or the due time), cleared once acted on, so the
+    # sweep reads only findings it has work for; and whether the last closing missed no deadline.
+    sweep_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
+    closed_on_time: so.Mapped[bool | None] = so.mapped_column()
 
     audit_seq: so.Mapped[int] = so.mapped_column(default=0)  # head of this finding's audit chain,
     audit_head: so.Mapped[str] = so.mapped_column(sa.String(64), default="0" * 64)  # kept to skip a query
@@ -149,3 +153,88 @@ class IdempotencyRecord(Base):
     headers: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- the closed loop (issue 4): notifications, closed days, recurrence links, sanctions, commendations ---
+
+SANCTION_KINDS = ("criticism", "warning", "deduction", "contract_penalty")  # 通报批评 · 警告 · 扣分 · 合同罚则
+
+
+class Notification(Base):
+    """A reminder before a due time, or notice of a missed one, for the unit responsible for a finding."""
+
+    __tablename__ = "notifications"
+    # One notice of a kind per state entry (identified by the audit seq that entered it), even if sweeps race.
+    __table_args__ = (sa.UniqueConstraint("finding_id", "kind", "entry_seq"),
+                      sa.Index("ix_notifications_unit_created", "unit_id", "created_at"))
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"))
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))  # reminder | overdue
+    state: so.Mapped[str] = so.mapped_column(sa.String(64))
+    entry_seq: so.Mapped[int]
+    message_zh: so.Mapped[str] = so.mapped_column(sa.Text)
+    message_en: so.Mapped[str] = so.mapped_column(sa.Text)
+    due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ClosedDay(Base):
+    """A day the campus does not work although the national calendar says it does (a vacation week)."""
+
+    __tablename__ = "closed_days"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, unique=True)
+    note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class FindingLink(Base):
+    """屡查屡犯: an earlier finding of the same category at the same place, linked when the later one came in."""
+
+    __tablename__ = "finding_links"
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id"), primary_key=True)
+    earlier_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id"), primary_key=True, index=True)
+    earlier_open: so.Mapped[bool]  # the earlier one was still open: 查而不改 for its unit
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Sanction(Base):
+    """A decision holding a unit to account (追责): kind, points deducted, penalty, the findings it covers."""
+
+    __tablename__ = "sanctions"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    points: so.Mapped[float] = so.mapped_column(sa.Numeric(8, 2, asdecimal=False), default=0)
+    amount: so.Mapped[float | None] = so.mapped_column(sa.Numeric(12, 2, asdecimal=False))  # CNY
+    contract: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    decision: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    decided_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    decided_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+
+    findings: so.Mapped[list[SanctionFinding]] = so.relationship(cascade="all, delete-orphan")
+
+
+class SanctionFinding(Base):
+    """A finding a sanction covers; `audit_seq` is the finding's audit row when the `sanction` event decided it."""
+
+    __tablename__ = "sanction_findings"
+    sanction_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("sanctions.id"), primary_key=True)
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id"), primary_key=True, index=True)
+    audit_seq: so.Mapped[int | None]
+
+
+class Commendation(Base):
+    """Good practice found on inspection (正面典型): a first-class record that adds points to its unit."""
+
+    __tablename__ = "commendations"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    location: so.Mapped[str] = so.mapped_column(sa.String(300))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    attachment_ids: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # photos
+    points: so.Mapped[float] = so.mapped_column(sa.Numeric(8, 2, asdecimal=False), default=0)
+    recorded_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)

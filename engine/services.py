@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit
+from engine import audit, records
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import (
@@ -53,6 +53,9 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
         raise InvalidFields({"unit": f"no unit with code {report.unit!r}"})
     version, workflow = uow.registry.active(session, report.workflow)
     role = _reporting_role(workflow, actor, unit.id)
+    if workflow.roles[role].scope == "own" and report.source != "public":
+        # Students and staff report through the public channel; their reports are triaged as such.
+        raise InvalidFields({"source": f"a {role} report has source 'public'"})
     finding = Finding(
         title=report.title.strip(), description=report.description, category=report.category.strip(),
         location=report.location.strip(), unit_id=unit.id, source=report.source, severity=report.severity,
@@ -62,7 +65,10 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     enter_state(uow, workflow, finding, now)
     session.add(finding)
     session.flush()
-    log_change(session, finding, "report", None, actor, role, now, {}, comment)
+    for key, value in log_change(session, finding, "report", None, finding.state, actor, role, now, {},
+                                 comment).items():
+        setattr(finding, key, value)
+    _loop().on_report(uow, finding, now)  # issue 4: 屡查屡犯 / 查而不改 links and their events
     return finding
 
 
@@ -77,23 +83,54 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     workflow = uow.registry.get(session, finding.workflow_name, finding.workflow_version)
     transition, role = choose_transition(uow, workflow, finding, event, actor, payload)
     from_state = finding.state
-    if not workflow.machine.events[event].trigger(finding, chosen=transition.index):
+    token = _MachineToken(from_state)
+    if not workflow.machine.events[event].trigger(token, chosen=transition.index):
         raise AssertionError(f"machine refused transition chosen by the engine: {event} from {from_state}")
-    for counter in transition.increment:
-        setattr(finding, counter, getattr(finding, counter) + 1)
-    enter_state(uow, workflow, finding, now)
-    finding.version += 1
-    finding.updated_at = now
-    log_change(session, finding, event, from_state, actor, role, now, payload, comment)
+    values = {counter: getattr(finding, counter) + 1 for counter in transition.increment}
+    values.update(state_clock(uow, workflow, finding, token.state, now))
+    values.update(state=token.state, version=finding.version + 1, updated_at=now)
+    values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment))
+    _write(session, finding, values)
+    records.on_advance(uow, finding, transition, actor, payload, now)  # issue 4: `sanction` records a Sanction
+    _loop().on_advance(uow, finding, transition, now)  # issue 4: 屡改屡犯 may fire its event
     return finding
+
+
+class _MachineToken:
+    """What the shared machine moves: just a state. The engine writes the result itself (see `_write`)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str):
+        self.state = state
+
+
+# The statements of the hot path are built once; their SET clauses follow the keys of each call's parameters.
+_UPDATE = sa.update(Finding.__table__).where(Finding.__table__.c.id == sa.bindparam("_finding"))
+_LOAD = sa.select(Finding).where(Finding.id == sa.bindparam("_finding"))
+# Refresh what the session may already hold (a rule's earlier findings): decide on the locked row.
+_LOAD_LOCKED = _LOAD.with_for_update().execution_options(populate_existing=True)
+
+
+def _write(session: orm.Session, finding: Finding, values: dict) -> None:
+    # One UPDATE through Core, then the loaded object is told these are the stored values: the ORM's flush
+    # machinery would cost more than the rest of an advance, and there is nothing left for it to do.
+    session.execute(_UPDATE, {**values, "_finding": finding.id})
+    for key, value in values.items():
+        orm.attributes.set_committed_value(finding, key, value)
+
+
+def _loop():
+    # Imported on use: the recurrence rules fire their events through `advance`, so they import this module.
+    from engine import recurrence
+
+    return recurrence
 
 
 def load_finding(uow: UnitOfWork, finding_id: int, actor: Actor, *, for_update: bool = False) -> Finding:
     """The finding, if the actor may see it; one it may not see is reported as not found, so nothing leaks."""
-    query = sa.select(Finding).where(Finding.id == finding_id)
-    if for_update and uow.dialect == "postgresql":
-        query = query.with_for_update()
-    finding = uow.session.scalars(query).first()
+    query = _LOAD_LOCKED if for_update and uow.dialect == "postgresql" else _LOAD
+    finding = uow.session.scalars(query, {"_finding": finding_id}).first()
     if finding is None:
         raise NotFound("finding", finding_id)
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
@@ -215,23 +252,34 @@ def _attachment_problems(uow: UnitOfWork, transition: Transition, payload: dict,
     return problems
 
 
+def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_name: str, now: datetime) -> dict:
+    """The clock of a state about to be entered: its due and reminder times, closure, the sweep's next look."""
+    state = workflow.states[state_name]
+    values: dict = {"state_entered_at": now}
+    if state.closed:  # issue 4: on time = no deadline missed, the one in force while closing included
+        values["closed_on_time"] = finding.overdue_count == 0 and (finding.due_at is None or now <= finding.due_at)
+    values["due_at"] = due = uow.calendar.add(now, state.due) if state.due else None
+    values["remind_at"] = remind = (uow.calendar.subtract(due, state.remind_before)
+                                    if state.remind_before and due else None)
+    values["closed_at"] = now if state.closed or state.final else None
+    values["sweep_at"] = remind or due  # issue 4: when engine.timers.sweep acts next
+    return values
+
+
 def enter_state(uow: UnitOfWork, workflow: Workflow, finding: Finding, now: datetime) -> None:
-    """Start the clock of the state just entered: its due and reminder times, or none."""
-    state = workflow.states[finding.state]
-    finding.state_entered_at = now
-    finding.due_at = uow.calendar.add(now, state.due) if state.due else None
-    finding.remind_at = (uow.calendar.subtract(finding.due_at, state.remind_before)
-                         if state.remind_before and finding.due_at else None)
-    finding.closed_at = now if state.closed or state.final else None
+    """Start the clock of the state a new or migrated finding is in (advance writes its own through Core)."""
+    for key, value in state_clock(uow, workflow, finding, finding.state, now).items():
+        setattr(finding, key, value)
 
 
-def log_change(session: orm.Session, finding: Finding, event: str, from_state: str | None, actor: Actor, role: str,
-         now: datetime, payload: dict, comment: str | None) -> None:
+def log_change(session: orm.Session, finding: Finding, event: str, from_state: str | None, to_state: str,
+               actor: Actor, role: str, now: datetime, payload: dict, comment: str | None) -> dict:
+    """Append the finding's next audit row; returns the new head of its chain (columns of the finding)."""
     seq = finding.audit_seq + 1
-    entry = audit.append(session, finding, seq=seq, prev_hash=finding.audit_head, event=event,
-                         from_state=from_state, actor=actor.name, role=role, at=now, payload=payload,
-                         comment=comment)
-    finding.audit_seq, finding.audit_head = seq, entry.hash
+    head = audit.append(session, finding, seq=seq, prev_hash=finding.audit_head, event=event,
+                        from_state=from_state, to_state=to_state, actor=actor.name, role=role, at=now,
+                        payload=payload, comment=comment)
+    return {"audit_seq": seq, "audit_head": head}
 
 
 def require_mapping(states_in_use: set[str], mapping: dict[str, str], target: Workflow) -> None:

@@ -1,10 +1,14 @@
 """One use case, one transaction: the unit of work owns the session, commit and rollback."""
 from __future__ import annotations
 
+import os
+
+import sqlalchemy as sa
 from sqlalchemy import orm
 
 from engine.config import Settings
 from engine.db import make_engine, session_factory
+from engine.models import ClosedDay
 from engine.registry import WorkflowRegistry
 from engine.worktime import WorkCalendar
 
@@ -16,9 +20,14 @@ class Store:
         self.url = database_url
         self.engine = make_engine(database_url, **engine_kw)
         self.sessions = session_factory(self.engine)
+        # Same pool; SQLite takes its write lock at BEGIN for these sessions (see engine.db).
+        self.write_sessions = session_factory(self.engine.execution_options(xuncha_write=True))
         self.registry = WorkflowRegistry()
-        self.calendar = calendar or WorkCalendar()
+        self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),
+                                                                    os.environ.get("XUNCHA_TIMEZONE"))
+        self.calendar = self.base_calendar
         self.instance = instance
+        self.refresh_calendar()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -27,6 +36,16 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def refresh_calendar(self) -> None:
+        """The base calendar plus the closed days stored in the database (none before it is migrated)."""
+        base = self.base_calendar
+        try:
+            with self.sessions() as session:
+                days = set(session.scalars(sa.select(ClosedDay.day)))
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            days = set()
+        self.calendar = WorkCalendar(base.tz, base.periods, base.closed_days | days, base.open_days - days)
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self, write)
@@ -56,10 +75,7 @@ class UnitOfWork:
         return self.store.dialect
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.store.sessions()
-        if self.write:
-            # SQLite takes its write lock at BEGIN (see engine.db); other backends ignore the option.
-            self.session.connection(execution_options={"xuncha_write": True})
+        self.session = (self.store.write_sessions if self.write else self.store.sessions)()
         return self
 
     def __exit__(self, *exc) -> None:

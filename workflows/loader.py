@@ -10,6 +10,7 @@ from workflows import yamlsrc
 from workflows.errors import DefinitionError, Problem
 from workflows.guards import GuardSyntaxError, compile_guard
 from workflows.model import Definition, Field, Label, Role, State, Transition, Workflow
+from workflows.rules import rule_problems
 from workflows.schema import FileSchema
 
 
@@ -151,6 +152,7 @@ def _resolve(name, raw, node, file, problems) -> Workflow | None:
             problem(state.line, f"state {state.name!r}: on_overdue needs a due time")
         if state.remind_before and not state.due:
             problem(state.line, f"state {state.name!r}: remind_before needs a due time")
+    problems.extend(rule_problems(name, raw["rules"], node.get("rules"), states, roles, transitions, file))
     if len(problems) > start:
         return None
     return Workflow(name, _label(raw["label"]), initial, roles, states, transitions,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from workflows.model import COUNTERS, FIELD_TYPES
+from workflows.rules import RulesSchema
 
 _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be lower_snake_case ASCII, starting with a letter")
 
@@ -94,7 +95,7 @@ class WorkflowSchema(Schema):
     states = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(StateSchema), required=True)
     transitions = fields.List(fields.Nested(TransitionSchema), required=True)
     reporters = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
-    rules = fields.Dict(load_default=dict)  # recurrence and scorecard settings; the engine checks them
+    rules = fields.Nested(RulesSchema, load_default=dict)  # recurrence and scorecard settings (workflows.rules)
 
 
 class FileSchema(Schema):

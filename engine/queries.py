@@ -1,0 +1,274 @@
+"""The read side: findings as a caller may see them, their history, the audit log and workflow versions."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from engine import services
+from engine.actors import Actor, unit_subtree
+from engine.db import utcnow
+from engine.errors import InvalidFields, NotAllowed, NotFound
+from engine.models import AuditEntry, Finding, Unit, WorkflowVersion
+from engine.unit_of_work import UnitOfWork
+from workflows.model import Transition, Workflow
+
+AUDIT_READERS = ("auditor", "admin")
+MAX_PER_PAGE = 100
+# Sort keys a caller may ask for; ties are always broken by id so pages never overlap.
+SORTS = {
+    "id": Finding.id, "created_at": Finding.created_at, "updated_at": Finding.updated_at,
+    "due_at": Finding.due_at, "severity": Finding.severity, "state": Finding.state,
+}
+
+
+@dataclass
+class FindingView:
+    """A finding with its compiled workflow and, for a single finding, the events the caller may fire now."""
+
+    finding: Finding
+    workflow: Workflow
+    events: list[Transition] | None = None
+
+
+@dataclass
+class FindingFilters:
+    state: list[str] = field(default_factory=list)
+    unit: str | None = None  # unit code; includes the units below it
+    category: str | None = None
+    location: str | None = None  # substring
+    source: str | None = None
+    overdue: bool | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    q: str | None = None
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: int | None = None  # keyset pagination (sort by id): pass as `cursor`
+    next_page: int | None = None  # offset pagination: pass as `page`
+
+
+def visibility(uow: UnitOfWork, actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition for the findings the actor may see, by the scope its roles have in each workflow."""
+    session, conditions = uow.session, []
+    for name, number in session.execute(sa.select(WorkflowVersion.name, WorkflowVersion.number)
+                                        .where(WorkflowVersion.active.is_(True))):
+        workflow = uow.registry.get(session, name, number)
+        for role in actor.roles:
+            spec = workflow.roles.get(role)
+            if spec is None:
+                continue
+            in_workflow = Finding.workflow_name == name
+            if spec.scope == "unit":
+                if actor.reach:
+                    conditions.append(sa.and_(in_workflow, Finding.unit_id.in_(sorted(actor.reach))))
+            elif spec.scope == "own":
+                if actor.user_id is not None:
+                    conditions.append(sa.and_(in_workflow, Finding.reporter_id == actor.user_id))
+            else:
+                conditions.append(in_workflow)
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with the wildcards a user typed taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sort: str = "-id",
+                  cursor: int | None = None, page: int | None = None, per_page: int = 20,
+                  now: datetime | None = None) -> Page:
+    """One page of the findings the actor may see; keyset pages when sorted by id, else numbered pages."""
+    session, now = uow.session, now or utcnow()
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    descending, key = sort.startswith("-"), sort.lstrip("-")
+    if key not in SORTS:
+        raise InvalidFields({"sort": f"must be one of {', '.join(sorted(SORTS))}, optionally prefixed by -"})
+    query = sa.select(Finding).where(visibility(uow, actor), *_finding_conditions(uow, filters, now))
+    column = SORTS[key]
+    order = [column.desc() if descending else column.asc()]
+    if key != "id":
+        order.append(Finding.id.desc() if descending else Finding.id.asc())
+    elif cursor is not None and page is None:
+        query = query.where(Finding.id < cursor if descending else Finding.id > cursor)
+    keyset = key == "id" and page is None
+    if not keyset:
+        query = query.offset((max(page or 1, 1) - 1) * per_page)
+    query = query.order_by(*order).limit(per_page + 1).options(
+        orm.joinedload(Finding.unit), orm.joinedload(Finding.reporter))
+    rows = list(session.scalars(query))
+    more, rows = len(rows) > per_page, rows[:per_page]
+    items = [FindingView(f, uow.registry.get(session, f.workflow_name, f.workflow_version)) for f in rows]
+    if not more:
+        return Page(items)
+    return Page(items, next_cursor=rows[-1].id) if keyset else Page(items, next_page=max(page or 1, 1) + 1)
+
+
+def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime) -> list:
+    conditions = []
+    if filters.state:
+        conditions.append(Finding.state.in_(filters.state))
+    if filters.unit:
+        conditions.append(Finding.unit_id.in_(sorted(_unit_and_below(uow, filters.unit))))
+    if filters.category:
+        conditions.append(Finding.category == filters.category)
+    if filters.location:
+        conditions.append(Finding.location.like(like_pattern(filters.location), escape="\\"))
+    if filters.source:
+        conditions.append(Finding.source == filters.source)
+    if filters.overdue is not None:
+        late = sa.and_(Finding.due_at.is_not(None), Finding.due_at < now)
+        conditions.append(late if filters.overdue else sa.not_(late))
+    if filters.reported_from:
+        conditions.append(Finding.created_at >= filters.reported_from)
+    if filters.reported_to:
+        conditions.append(Finding.created_at <= filters.reported_to)
+    if filters.q:
+        pattern = like_pattern(filters.q)
+        conditions.append(sa.or_(*(column.ilike(pattern, escape="\\") for column in
+                                   (Finding.title, Finding.description, Finding.location))))
+    return conditions
+
+
+def _unit_and_below(uow: UnitOfWork, code: str) -> frozenset[int]:
+    unit_id = uow.session.scalar(sa.select(Unit.id).where(Unit.code == code))
+    if unit_id is None:
+        raise InvalidFields({"unit": f"no unit with code {code!r}"})
+    return unit_subtree(uow.session, unit_id)
+
+
+def finding_view(uow: UnitOfWork, finding: Finding, actor: Actor, *, with_events: bool = True) -> FindingView:
+    """The view of a finding already loaded (after a report or a transition)."""
+    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
+    events = services.possible_events(uow, finding, actor) if with_events else None
+    return FindingView(finding, workflow, events)
+
+
+def get_finding(uow: UnitOfWork, finding_id: int, actor: Actor) -> FindingView:
+    """One finding the actor may see, with the events it may fire now; others are not found."""
+    return finding_view(uow, services.load_finding(uow, finding_id, actor), actor)
+
+
+def history(uow: UnitOfWork, finding_id: int, actor: Actor) -> list[AuditEntry]:
+    """Every audit row of a finding the actor may see, in order."""
+    services.load_finding(uow, finding_id, actor)
+    return list(uow.session.scalars(sa.select(AuditEntry).where(AuditEntry.finding_id == finding_id)
+                                    .order_by(AuditEntry.seq)))
+
+
+@dataclass
+class AuditFilters:
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None
+    unit: str | None = None  # unit code; includes the units below it
+    event: str | None = None
+    workflow: str | None = None
+    finding: int | None = None
+
+
+def require_role(actor: Actor, roles: tuple[str, ...], doing: str) -> None:
+    """Refuse an actor holding none of `roles` (for use cases no workflow transition governs)."""
+    if not set(roles) & set(actor.roles):
+        raise NotAllowed(f"{actor.name} may not {doing}; it needs one of: {', '.join(roles)}", roles)
+
+
+def require_audit_reader(actor: Actor) -> None:
+    require_role(actor, AUDIT_READERS, "read the audit log")
+
+
+def _audit_query(uow: UnitOfWork, filters: AuditFilters) -> sa.Select:
+    query = sa.select(AuditEntry, Unit.code).join(Finding, Finding.id == AuditEntry.finding_id).join(
+        Unit, Unit.id == Finding.unit_id)
+    if filters.since:
+        query = query.where(AuditEntry.at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEntry.at <= filters.until)
+    if filters.actor:
+        query = query.where(AuditEntry.actor == filters.actor)
+    if filters.unit:
+        query = query.where(Finding.unit_id.in_(sorted(_unit_and_below(uow, filters.unit))))
+    if filters.event:
+        query = query.where(AuditEntry.event == filters.event)
+    if filters.workflow:
+        query = query.where(AuditEntry.workflow_name == filters.workflow)
+    if filters.finding is not None:
+        query = query.where(AuditEntry.finding_id == filters.finding)
+    return query
+
+
+def audit_page(uow: UnitOfWork, actor: Actor, filters: AuditFilters, *, after: int | None = None,
+               per_page: int = 50) -> Page:
+    """Audit rows in the order written (by id), each as (entry, unit code); `next_cursor` continues after."""
+    require_audit_reader(actor)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    query = _audit_query(uow, filters)
+    if after is not None:
+        query = query.where(AuditEntry.id > after)
+    rows = [tuple(r) for r in uow.session.execute(query.order_by(AuditEntry.id).limit(per_page + 1))]
+    if len(rows) > per_page:
+        return Page(rows[:per_page], next_cursor=rows[per_page - 1][0].id)
+    return Page(rows)
+
+
+def export_audit(uow: UnitOfWork, actor: Actor, filters: AuditFilters,
+                 batch: int = 1000) -> Iterator[tuple[AuditEntry, str]]:
+    """Every matching audit row for a streamed export: permission and filters are checked now, in `uow`;
+    the rows are read later, `batch` at a time, in a read-only unit of work of their own that lives as long
+    as the iteration (a response body outlives its request's transaction)."""
+    require_audit_reader(actor)
+    _audit_query(uow, filters)
+
+    def rows() -> Iterator[tuple[AuditEntry, str]]:
+        with uow.store.uow(write=False) as reader:
+            query = _audit_query(reader, filters).order_by(AuditEntry.id).execution_options(yield_per=batch)
+            for row in reader.session.execute(query):
+                yield tuple(row)
+
+    return rows()
+
+
+@dataclass
+class WorkflowInfo:
+    row: WorkflowVersion
+    workflow: Workflow
+
+
+def active_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
+    session = uow.session
+    rows = session.scalars(sa.select(WorkflowVersion).where(WorkflowVersion.active.is_(True))
+                           .order_by(WorkflowVersion.name))
+    return [WorkflowInfo(row, uow.registry.get(session, row.name, row.number)) for row in rows]
+
+
+def workflow_version(uow: UnitOfWork, name: str, number: int | None = None) -> WorkflowInfo:
+    """A stored version of workflow `name`: the active one unless `number` is given."""
+    query = sa.select(WorkflowVersion).where(WorkflowVersion.name == name)
+    query = query.where(WorkflowVersion.active.is_(True)) if number is None else query.where(
+        WorkflowVersion.number == number)
+    row = uow.session.scalars(query).first()
+    if row is None:
+        raise NotFound("workflow", name if number is None else f"{name} v{number}")
+    return WorkflowInfo(row, uow.registry.get(uow.session, name, row.number))
+
+
+def workflow_versions(uow: UnitOfWork, name: str) -> list[WorkflowVersion]:
+    rows = list(uow.session.scalars(sa.select(WorkflowVersion).where(WorkflowVersion.name == name)
+                                    .order_by(WorkflowVersion.number)))
+    if not rows:
+        raise NotFound("workflow", name)
+    return rows
+
+
+def loaded_workflows(uow: UnitOfWork) -> list[tuple[str, int]]:
+    """(name, active version) of every workflow; raises the driver's error when the database is unreachable."""
+    return [tuple(r) for r in uow.session.execute(
+        sa.select(WorkflowVersion.name, WorkflowVersion.number).where(WorkflowVersion.active.is_(True))
+        .order_by(WorkflowVersion.name))]
