@@ -101,7 +101,7 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
     session, results = uow.session, []
     tree = yamlsrc.parse(text)
     for name, subtree in tree["workflows"].items():
-        digest = hashlib.sha256(json.dumps(subtree, sort_keys=True, ensure_ascii=False,
+        digest = hashlib.sha256(json.dumps(subtree, sort_keys=True, ensure_ascii=True,
                                            default=str).encode("utf-8")).hexdigest()
         current = session.scalars(sa.select(WorkflowVersion).where(
             WorkflowVersion.name == name, WorkflowVersion.active.is_(True))).first()

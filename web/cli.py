@@ -18,7 +18,10 @@ from workflows.lint import lint_text
 
 
 def _store() -> Store:
-    return Store.from_settings(Settings.from_env())
+    store = Store.from_settings(Settings.from_env())
+    # Close pooled connections when the command ends, not whenever the garbage collector gets to them.
+    click.get_current_context().call_on_close(store.dispose)
+    return store
 
 
 def _operator() -> str:
@@ -211,6 +214,94 @@ def audit_verify() -> None:
 
 
 @main.command()
+@click.option("--now", "now_text", default=None, metavar="ISO-TIME",
+              help="act as if it were this time (with a zone, e.g. 2026-03-02T09:00+08:00); default: now")
+def sweep(now_text: str | None) -> None:
+    """Escalate findings past their due time and record reminders; exit 1 if any finding failed."""
+    from datetime import datetime
+
+    from engine import timers
+
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="--now") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("give a time zone, e.g. +08:00 or Z", param_hint="--now")
+    report = timers.sweep(_store(), now)
+    for finding_id, why in report.failed:
+        click.echo(f"finding {finding_id}: {why}", err=True)
+    click.echo(report.summary())
+    sys.exit(1 if report.failed else 0)
+
+
+@main.group()
+def calendar() -> None:
+    """Days the campus is closed although the national calendar works (vacation weeks)."""
+
+
+@calendar.command("add")
+@click.argument("days", nargs=-1, required=True)
+@click.option("--note", default="", help="why, e.g. 暑假")
+@click.option("--by", default=None)
+def calendar_add(days: tuple[str, ...], note: str, by: str | None) -> None:
+    """Close DAYS (YYYY-MM-DD, or FIRST..LAST for a range); due times counted from now on skip them."""
+    from datetime import date, timedelta
+
+    from engine import timers
+
+    wanted = []
+    for text in days:
+        first, sep, last = text.partition("..")
+        try:
+            lo, hi = date.fromisoformat(first), date.fromisoformat(last) if sep else date.fromisoformat(first)
+        except ValueError:
+            raise click.BadParameter(f"{text!r}: expected YYYY-MM-DD or FIRST..LAST") from None
+        if hi < lo or (hi - lo).days > 366:
+            raise click.BadParameter(f"{text!r}: the range must run forward and span at most a year")
+        wanted += [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+    store = _store()
+    try:
+        with store.uow() as uow:
+            for day in wanted:
+                timers.add_closed_day(uow, Actor(by or _operator(), ("admin",)), day, note)
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    store.refresh_calendar()
+    click.echo(f"{len(wanted)} day(s) closed")
+
+
+@calendar.command("list")
+def calendar_list() -> None:
+    """List the closed days."""
+    from engine import timers
+
+    with _store().uow(write=False) as uow:
+        for row in timers.list_closed_days(uow):
+            click.echo(f"{row.day.isoformat()}\t{row.note}\t{row.created_by}")
+
+
+@calendar.command("remove")
+@click.argument("days", nargs=-1, required=True)
+@click.option("--by", default=None)
+def calendar_remove(days: tuple[str, ...], by: str | None) -> None:
+    """Open closed DAYS again."""
+    from engine import timers
+
+    try:
+        with _store().uow() as uow:
+            for day in days:
+                timers.remove_closed_day(uow, Actor(by or _operator(), ("admin",)), day)
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(days)} day(s) opened")
+
+
+@main.command()
 @click.option("--findings", default=300, show_default=True, help="how many findings to create")
 @click.option("--seed", default=2026, show_default=True)
 def demo(findings: int, seed: int) -> None:
@@ -218,9 +309,25 @@ def demo(findings: int, seed: int) -> None:
     from engine.demo import build_demo
 
     store = _store()
-    tokens = build_demo(store, findings=findings, seed=seed)
+    try:
+        tokens = build_demo(store, findings=findings, seed=seed)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()
     for name, token in tokens.items():
         click.echo(f"{name}\t{token}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the HTTP API (/api/v1) on this machine; production uses gunicorn (see README)."""
+    from web import create_app
+    from web.serve import run
+
+    run(create_app(), host, port)
 
 
 if __name__ == "__main__":

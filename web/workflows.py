@@ -1,0 +1,95 @@
+"""/workflows: the stored workflow versions, their diagrams, lint, and loading a new version."""
+from __future__ import annotations
+
+from flask import Response, request, url_for
+from flask_smorest import Blueprint, abort
+
+from engine import admin, queries
+from web import present
+from web.auth import authenticate, current_actor
+from web.context import uow
+from web.errors import problem
+from web.idempotency import KEY_PARAMETER, idempotent
+from web.schemas_workflows import (
+    DiagramQuerySchema,
+    LintResultSchema,
+    LoadResultSchema,
+    VersionSchema,
+    WorkflowDetailSchema,
+    WorkflowSummarySchema,
+)
+from workflows import diagram
+from workflows.lint import lint_text
+
+blp = Blueprint("workflows", __name__, url_prefix="/api/v1/workflows", description="Workflow definitions")
+blp.before_request(authenticate)
+NAME = "<string(maxlength=64):name>"
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+YAML_BODY = {"required": True, "content": {kind: {"schema": {"type": "string"}} for kind in YAML_TYPES}}
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, WorkflowSummarySchema(many=True))
+def index():
+    """Every workflow at its active version."""
+    return [present.workflow_summary(info) for info in queries.active_workflows(uow())]
+
+
+@blp.route(f"/{NAME}", methods=["GET"])
+@blp.response(200, WorkflowDetailSchema)
+def workflow(name):
+    """The active version: YAML text, states, transitions, roles, version number and sha256."""
+    return present.workflow_detail(queries.workflow_version(uow(), name))
+
+
+@blp.route(f"/{NAME}/versions", methods=["GET"])
+@blp.response(200, VersionSchema(many=True))
+def versions(name):
+    """Every stored version of the workflow, oldest first."""
+    return [present.version(row) for row in queries.workflow_versions(uow(), name)]
+
+
+@blp.route(f"/{NAME}/diagram", methods=["GET"])
+@blp.arguments(DiagramQuerySchema, location="query")
+@blp.doc(responses={"200": {"description": "Mermaid text or SVG", "content": {
+    "text/plain": {"schema": {"type": "string"}}, "image/svg+xml": {"schema": {"type": "string"}}}}})
+def draw(args, name):
+    """The workflow as a Mermaid state diagram, or SVG (501 when Graphviz is not installed)."""
+    info = queries.workflow_version(uow(), name, args.get("version"))
+    if args["format"] == "mermaid":
+        return Response(diagram.mermaid(info.workflow, args["lang"]), content_type="text/plain; charset=utf-8")
+    drawing = diagram.svg(info.workflow, args["lang"])
+    if drawing is None:
+        return problem(501, "SVG needs Graphviz ('dot') on the server; ask for format=mermaid", kind="no-graphviz")
+    return Response(drawing, content_type="image/svg+xml; charset=utf-8")
+
+
+@blp.route("/lint", methods=["POST"])
+@blp.doc(requestBody=YAML_BODY)
+@blp.response(200, LintResultSchema)
+def lint():
+    """Check YAML workflow text and list its problems by line; nothing is stored."""
+    return present.lint_result(lint_text(_yaml_text(), "<upload>"))
+
+
+@blp.route("", methods=["POST"])
+@idempotent
+@blp.doc(requestBody=YAML_BODY)
+@blp.response(201, LoadResultSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.doc(parameters=[KEY_PARAMETER])
+def load():
+    """Administrators: store each changed workflow of the YAML text as a new active version (422 lists problems)."""
+    actor = current_actor()
+    queries.require_role(actor, ("admin",), "load workflows")
+    loaded = admin.load_workflows(uow(), _yaml_text(), by=actor.name)
+    where = {"Location": url_for(".workflow", name=loaded[0].name)} if loaded else {}
+    return {"loaded": [present.loaded(item) for item in loaded]}, where
+
+
+def _yaml_text() -> str:
+    if request.mimetype not in YAML_TYPES:
+        abort(415, message=f"send the YAML text with Content-Type {YAML_TYPES[0]} (or {', '.join(YAML_TYPES[1:])})")
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, message="the YAML text is not valid UTF-8")
