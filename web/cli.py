@@ -322,12 +322,14 @@ def demo(findings: int, seed: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
-    """Serve the HTTP API (/api/v1) on this machine; production uses gunicorn (see README)."""
+@click.option("--sweep-every", default=60.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds between overdue sweeps run beside the server; 0 turns them off")
+def serve(host: str, port: int, sweep_every: float) -> None:
+    """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute."""
     from web import create_app
     from web.serve import run
 
-    run(create_app(), host, port)
+    run(create_app(), host, port, sweep_every)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,61 @@
-"""Run the API on one machine (the embedded SQLite default), with the hook for background jobs."""
+"""Run the API on one machine (the embedded SQLite default), with the overdue sweep running beside it."""
 from __future__ import annotations
+
+import logging
+import threading
 
 from flask import Flask
 
+log = logging.getLogger(__name__)
+SWEEP_EVERY = 60.0  # seconds
 
-def start_background(app: Flask) -> None:
-    """Hook for work beside the requests; the overdue sweeper (engine.timers.sweep_overdue) is started here.
 
-    Exactly one sweeper may run per database, so under gunicorn it belongs in a separate process, not here.
+class BackgroundSweep:
+    """Calls engine.timers.sweep every `interval` seconds in a daemon thread until stopped.
+
+    For the embedded default only: under gunicorn every worker would run one, so production runs
+    `xuncha sweep` from cron or a systemd timer instead (see README). Two sweeps at once are safe anyway.
     """
 
+    def __init__(self, app: Flask, interval: float = SWEEP_EVERY):
+        self.store = app.extensions["xuncha.store"]
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="xuncha-sweep", daemon=True)
 
-def run(app: Flask, host: str = "127.0.0.1", port: int = 5000) -> None:
+    def start(self) -> BackgroundSweep:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopped.set()
+        self.thread.join(timeout)
+
+    def _loop(self) -> None:
+        from engine import timers
+
+        while not self.stopped.is_set():
+            try:
+                report = timers.sweep(self.store)
+                if report.fired or report.reminders or report.overdue_notices or report.failed:
+                    log.info("sweep: %s", report.summary())
+            except Exception:  # a database outage must not end the loop; the next round tries again
+                log.exception("sweep failed")
+            self.stopped.wait(self.interval)
+
+
+def start_background(app: Flask, interval: float = SWEEP_EVERY) -> BackgroundSweep:
+    """Start the overdue sweep beside the requests (the embedded server's only background job)."""
+    return BackgroundSweep(app, interval).start()
+
+
+def run(app: Flask, host: str = "127.0.0.1", port: int = 5000, sweep_every: float = SWEEP_EVERY) -> None:
     """Werkzeug's threaded server: enough for one campus office; production runs gunicorn (see README)."""
     from werkzeug.serving import run_simple
 
-    start_background(app)
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    sweeper = start_background(app, sweep_every) if sweep_every > 0 else None
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
