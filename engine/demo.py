@@ -240,7 +240,10 @@ def _play(uow: UnitOfWork, rng: random.Random, cast: _Cast, now: datetime) -> Fi
         title=place + template.title, category=template.category, location=place, unit=unit, source=source,
         severity=severity, description=_description(template, place, source, at, cast.unit_names[unit], uow),
         inspection_round=_round(uow, template, source, at)), now=at)
+    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
     for step in events:
+        if STEP_EVENTS.get(step, step) not in workflow.events_from(finding.state):
+            break  # a recurrence rule already moved it (escalated a repeat): the story ends where the rules put it
         if step == "escalate":
             at = finding.due_at + timedelta(minutes=rng.randint(1, 30))  # the overdue sweep runs every half hour
         else:
@@ -252,6 +255,9 @@ def _play(uow: UnitOfWork, rng: random.Random, cast: _Cast, now: datetime) -> Fi
         event, actor, payload = _step(uow, rng, cast, finding, template, step, inspector, at)
         services.advance(uow, finding.id, event, actor, payload, now=at)
     return finding
+
+
+STEP_EVENTS = {"pass": "verify", "fail": "verify", "flag": "escalate"}  # scenario steps named otherwise
 
 
 def _step(uow: UnitOfWork, rng: random.Random, cast: _Cast, finding: Finding, template: Template, step: str,

@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import services
+from engine import records, services
 from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
-from engine.models import AuditEntry, Finding, Unit, WorkflowVersion
+from engine.models import AuditEntry, Commendation, Finding, Sanction, Unit, WorkflowVersion
 from engine.unit_of_work import UnitOfWork
 from workflows.model import Transition, Workflow
 
@@ -42,6 +42,7 @@ class FindingFilters:
     location: str | None = None  # substring
     source: str | None = None
     overdue: bool | None = None
+    repeat: bool | None = None  # 屡查屡犯: repeats earlier findings at the same place
     reported_from: datetime | None = None
     reported_to: datetime | None = None
     q: str | None = None
@@ -126,6 +127,9 @@ def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime)
     if filters.overdue is not None:
         late = sa.and_(Finding.due_at.is_not(None), Finding.due_at < now)
         conditions.append(late if filters.overdue else sa.not_(late))
+    if filters.repeat is not None:
+        repeated = sa.or_(Finding.repeat_of_id.is_not(None), Finding.repeat_count > 0)
+        conditions.append(repeated if filters.repeat else sa.not_(repeated))
     if filters.reported_from:
         conditions.append(Finding.created_at >= filters.reported_from)
     if filters.reported_to:
@@ -272,3 +276,21 @@ def loaded_workflows(uow: UnitOfWork) -> list[tuple[str, int]]:
     return [tuple(r) for r in uow.session.execute(
         sa.select(WorkflowVersion.name, WorkflowVersion.number).where(WorkflowVersion.active.is_(True))
         .order_by(WorkflowVersion.name))]
+
+
+def list_units(uow: UnitOfWork) -> list[Unit]:
+    """Every unit, by code, with its parent (unit names are not secret: every report names one)."""
+    return list(uow.session.scalars(sa.select(Unit).options(orm.joinedload(Unit.parent)).order_by(Unit.code)))
+
+
+def unit_codes(uow: UnitOfWork) -> dict[int, str]:
+    return dict(uow.session.execute(sa.select(Unit.id, Unit.code)).all())
+
+
+def get_record(uow: UnitOfWork, actor: Actor, model: type[Sanction] | type[Commendation], record_id: int):
+    """One sanction or commendation of a unit the actor may see; others are not found."""
+    row = uow.session.get(model, record_id)
+    visible = records.visible_units(uow, actor)
+    if row is None or (visible is not None and row.unit_id not in visible):
+        raise NotFound(model.__tablename__.removesuffix("s"), record_id)
+    return row

@@ -158,3 +158,17 @@ def test_cli_demo_prints_a_token_per_user(store, db_url, tmp_path, monkeypatch):
     assert again.exit_code == 1
     assert "demo data exists already" in again.output and "Traceback" not in again.output
     assert _counts(store)["Finding"] == 8
+
+
+def test_demo_under_the_shipped_recurrence_rules_lets_them_act(store):
+    """With the rules as shipped, repeats in the demo are escalated by the system and the stories adapt."""
+    shipped = Path(__file__).resolve().parents[2] / "workflows.yaml"
+    with store.uow() as uow:
+        admin.load_workflows(uow, shipped.read_text(encoding="utf-8"), by="test")
+        uow.commit()
+    build_demo(store, findings=120, seed=3, now=NOW)
+    with store.uow(write=False) as uow:
+        rules = set(uow.session.scalars(sa.select(AuditEntry.payload["rule"].as_string())
+                                        .where(AuditEntry.actor == "system")))
+        assert audit.verify(uow.session).ok
+    assert "repeat_found" in rules
