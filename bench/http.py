@@ -132,11 +132,11 @@ class Client:
     def run(self, deadline: float | None, limit: int) -> None:
         conn, count, perf = self.conn, len(self.ids), time.perf_counter
         self.latencies, self.errors, self.ok = [], [], 0
+        conn.close()  # a fresh connection per round: the server drops keep-alives idle while the other app ran
         for _ in range(limit):
             if deadline is not None and perf() >= deadline:
                 break
             index, s = contenders.step(self.k, count)
-            self.k += 1
             start = perf()
             try:
                 conn.request("POST", f"/api/v1/findings/{self.ids[index]}/transitions", self.bodies[s],
@@ -147,11 +147,12 @@ class Client:
                 conn.close()  # http.client reopens on the next request
                 self.errors.append(f"{type(exc).__name__}: {exc}")
                 continue
+            self.k += 1  # only once answered: a request that never reached the server is sent again
             self.latencies.append(perf() - start)
             if 200 <= response.status < 300:
                 self.ok += 1
             else:
-                self.errors.append(f"{response.status} {body[:300].decode(errors='replace')}")
+                self.errors.append(f"{response.status} " + " ".join(body[:300].decode(errors="replace").split()))
 
     def close(self) -> None:
         self.conn.close()
@@ -220,7 +221,8 @@ def throughput(db: str, workers: int, worker_class: str, clients: int, seconds: 
 
 
 def report(version, workers, worker_class, clients, seconds, rounds, findings, runs, chain) -> bool:
-    print(f"\n== {version}: gunicorn -w {workers} -k {worker_class}, {clients} keep-alive clients x {findings} "
+    kept = "keep-alive" if worker_class != "sync" else "reconnecting (sync workers close after each response)"
+    print(f"\n== {version}: gunicorn -w {workers} -k {worker_class}, {clients} {kept} clients x {findings} "
           f"findings each, {rounds} rounds x {seconds:g} s per app ==")
     print(f"{'app':<9} {'median req/s':>12} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}   req/s per round")
     median = {}
