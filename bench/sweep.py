@@ -1,18 +1,19 @@
 """How one sweep's time grows with the findings stored when the findings due stay the same.
 
-    python bench/sweep.py [--db sqlite|postgresql|both] [--sizes 100000,1000000] [--due 10000] [--repeat 2]
+    python bench/sweep.py [--db sqlite|postgresql|both] [--sizes 100000,1000000] [--due 10000] [--repeat 3]
                           [--profile]
 
 Per database (a fresh PostgreSQL database, dropped afterwards; SQLite in a temporary folder) the table grows to
 each size in turn by bulk SQL (bench/sweep_data.py): most findings closed (no sweep time), one in ten open with
-a reminder or due time ahead, and `--due` of the new ones past their due time in `assigned` or `rectifying`,
-each with its audit chain. Then one sweep fires `escalate` on the due ones through engine.services.advance,
+a reminder or due time ahead, and `--due` per sweep in `assigned` or `rectifying` falling due, each finding
+with its audit chain. Then one sweep fires `escalate` on the due ones through engine.services.advance,
 and a second sweep right after must fire nothing. The figures printed beside it, measured in the same run:
 the sweep's selection query alone (paged like the sweep), the cost per finding fired, and a full count of
 the findings table, which does grow with the findings stored. At the largest size the selection's plan
-(EXPLAIN) shows the index on `sweep_at` at work. The machine is shared, so each size is swept `--repeat` times
-(each time over `--due` newly added overdue findings) and the fastest counts. `--profile` adds one more sweep
-at the largest size under cProfile. Nothing is asserted; a growth ratio above TARGET is flagged.
+(EXPLAIN) shows the index on `sweep_at` at work. The machine is shared, so each size is swept `--repeat` times,
+each sweep a few hours (of `now`) after the last, with its own `--due` findings falling due in between, spread
+over the whole batch; the fastest sweep counts. `--profile` adds one more sweep at the largest size under
+cProfile. Nothing is asserted; a growth ratio above TARGET is flagged.
 """
 from __future__ import annotations
 
@@ -90,8 +91,7 @@ def due_ids(store: Store, now: datetime) -> list[int]:
         return list(uow.session.scalars(sa.select(Finding.id).where(Finding.sweep_at <= now)))
 
 
-def measure_size(store: Store, size: int, due: int) -> dict:
-    now = utcnow()
+def measure_size(store: Store, size: int, due: int, now: datetime) -> dict:
     ids = due_ids(store, now)
     if len(ids) != due:
         raise SystemExit(f"{len(ids)} findings due at {size} stored, expected {due}")
@@ -142,32 +142,32 @@ def run(db: str, sizes: list[int], due: int, repeat: int, profile: bool) -> list
             version = uow.session.connection().exec_driver_sql(
                 "SELECT version()" if db == "postgresql" else "SELECT 'SQLite ' || sqlite_version()").scalar()
         print(version.split(",")[0])
-        print(f"{'stored':>9} {'insert s':>9} {'count(*) ms':>12} {'select ms':>10} {'sweep s':>8} {'fired':>6}"
-              f" {'ms/fired':>9} {'2nd sweep ms':>13}  checks")
+        print(f"{'stored':>9} {'rep':>4} {'insert s':>9} {'count(*) ms':>12} {'select ms':>10} {'sweep s':>8}"
+              f" {'fired':>6} {'ms/fired':>9} {'2nd sweep ms':>13}  checks")
         for size in sizes:
+            grown_at = utcnow() - timedelta(seconds=1)
+            _, insert_s = sweep_data.grow(url, size, due, grown_at, repeat)
+            store.dispose()  # a fresh pool after the bulk insert and ANALYZE, as a restarted worker would have
+            store = Store(url)
             runs = []
-            for rep in range(repeat):  # each repeat adds `due` new overdue findings: +1% at 10^6, no matter
-                stored = size + rep * due
-                added, insert_s = sweep_data.grow(url, stored, due, utcnow() - timedelta(seconds=1))
-                store.dispose()
-                store = Store(url)
-                r = measure_size(store, stored, due)
-                r["insert"] = insert_s
+            for rep in range(repeat):
+                r = measure_size(store, size, due, sweep_data.sweep_time(grown_at, rep))
                 runs.append(r)
-                print(f"{stored:>9} {insert_s:>9.1f} {r['count'] * 1000:>12.1f} {r['select'] * 1000:>10.1f}"
-                      f" {r['sweep']:>8.2f} {r['fired']:>6} {r['sweep'] / r['fired'] * 1000:>9.2f}"
-                      f" {r['again'] * 1000:>13.1f}  {r['chains']}", flush=True)
+                print(f"{size:>9} {rep + 1:>4} {insert_s if rep == 0 else 0:>9.1f} {r['count'] * 1000:>12.1f}"
+                      f" {r['select'] * 1000:>10.1f} {r['sweep']:>8.2f} {r['fired']:>6}"
+                      f" {r['sweep'] / r['fired'] * 1000:>9.2f} {r['again'] * 1000:>13.1f}  {r['chains']}", flush=True)
             results.append({key: min(r[key] for r in runs) for key in ("select", "sweep", "again", "count")}
                            | {"size": size, "fired": due})
         profiled = None
         if profile:  # a sweep of its own: cProfile's overhead must not enter the timed ones
-            sweep_data.grow(url, sizes[-1] + repeat * due, due, utcnow() - timedelta(seconds=1))
+            grown_at = utcnow() - timedelta(seconds=1)
+            sweep_data.grow(url, sizes[-1] + due, due, grown_at)
             store.dispose()
             store = Store(url)
             with store.uow(write=False) as uow:
                 uow.registry.get(uow.session, "finding", 1)
             profiled = cProfile.Profile()
-            profiled.runcall(timers.sweep, store, utcnow())
+            profiled.runcall(timers.sweep, store, grown_at)
         with store.uow(write=False) as uow:
             print(f"\nplan of the sweep's selection at {sizes[-1]} stored:")
             print("  " + timers.sweep_plan(uow, datetime.now(UTC)).replace("\n", "\n  "))
@@ -191,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--sizes", default="100000,1000000", help="stored findings, comma-separated, growing")
     parser.add_argument("--due", type=int, default=10_000, help="findings due at each size")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="sweeps per size, each over `--due` new overdue findings; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help=f"sweeps per size (1 to {sweep_data.MAX_REPEAT}), each over its own --due findings;"
+                             " the fastest counts")
     parser.add_argument("--profile", action="store_true", help="cProfile the sweep at the largest size")
     args = parser.parse_args(argv)
     try:
@@ -201,12 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes: {args.sizes!r} is not a comma-separated list of whole numbers")
     if sizes != sorted(set(sizes)) or sizes[0] < 1:
         parser.error("--sizes must be positive and strictly increasing (the table grows from one to the next)")
-    if args.due < 1 or args.due > sizes[0]:
-        parser.error(f"--due must be between 1 and the smallest size ({sizes[0]})")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.due < 1 or args.due * args.repeat > sizes[0]:
+        parser.error(f"--due x --repeat must be between 1 and the smallest size ({sizes[0]})")
+    if not 1 <= args.repeat <= sweep_data.MAX_REPEAT:
+        parser.error(f"--repeat must be 1 to {sweep_data.MAX_REPEAT}")
     if any(b - a < args.due * args.repeat for a, b in zip(sizes, sizes[1:], strict=False)):
-        parser.error("--sizes: each step must add at least --due x --repeat findings (the due ones are new rows)")
+        parser.error("--sizes: each step must add at least --due x --repeat findings (the due ones are new)")
     for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         run(db, sizes, args.due, args.repeat, args.profile)
     return 0

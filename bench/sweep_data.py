@@ -28,6 +28,10 @@ CLOSED, OPEN, DUE = 0, 1, 2  # groups; how far along STEPS each has come (L) is 
 # closed: the whole path; open: reported .. verifying; due: assigned or rectifying (both escalate when overdue).
 LENGTH = f"CASE grp WHEN {CLOSED} THEN 5 WHEN {OPEN} THEN 1 + g % 4 ELSE 2 + g % 2 END"
 # When each group walked its steps, relative to the batch's `now`: step k at start + (k - 1) * gap.
+# Sweep r of a batch runs REP_GAP after sweep r - 1; group r falls due in the REP_GAP before it. Open findings
+# fall due 20 hours on at the earliest, so at most 20h / REP_GAP groups.
+REP_GAP = timedelta(hours=4)
+MAX_REPEAT = 4
 STARTS = {CLOSED: (timedelta(days=-60), timedelta(days=1)), OPEN: (timedelta(days=-1), timedelta(hours=1)),
           DUE: (timedelta(days=-12), timedelta(hours=2))}
 
@@ -60,12 +64,19 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class Batch:
-    """SQL for one batch of `count` findings after id `lo`, `due` of them past their due time at `now`."""
+def sweep_time(now: datetime, rep: int) -> datetime:
+    """When sweep number `rep` (0, 1, ...) over a batch made at `now` runs: exactly its share is due then."""
+    return now + rep * REP_GAP
 
-    def __init__(self, dialect: str, lo: int, count: int, due: int, now: datetime):
-        self.dialect, self.lo, self.count, self.due, self.now = dialect, lo, count, due, now
-        self.every = max(1, count // due) if due else 0
+
+class Batch:
+    """SQL for one batch of `count` findings after id `lo`: `due` x `repeat` of them, spread evenly over the
+    batch, fall due in `repeat` groups, group r just before sweep_time(now, r) (group 0 overdue at `now`)."""
+
+    def __init__(self, dialect: str, lo: int, count: int, due: int, now: datetime, repeat: int = 1):
+        self.dialect, self.lo, self.count, self.due, self.now = dialect, lo, count, due * repeat, now
+        self.repeat = repeat
+        self.every = max(1, count // self.due) if self.due else 0
         self.times = {(grp, k): now + start + (k - 1) * gap for grp, (start, gap) in STARTS.items()
                       for k in range(1, 6)}
 
@@ -116,12 +127,13 @@ class Batch:
         at_l = "CASE l " + " ".join(f"WHEN {k} THEN {self.at(k)}" for k in range(1, 6)) + " END"
         head = "CASE l " + " ".join(f"WHEN {k} THEN h{k}" for k in range(1, 6)) + " END"
         # Open: due in 1 to 9 days, reminded 4 hours before; due: 1 to 48 hours late, reminder already sent.
-        due_at = (f"CASE grp WHEN {OPEN} THEN {self.hours('24 + g % 200')}"
-                  f" WHEN {DUE} THEN {self.hours('-1 - g % 48')} END")
+        # Group 0 is 1 to 48 hours late; group r > 0 falls due in the 3.4 hours before its sweep.
+        gap, rep = REP_GAP.total_seconds() / 3600, f"(((g - {self.lo}) / {self.every} - 1) % {self.repeat})"
+        late = f"{rep} * {gap} - (1 + g % 48) * (CASE WHEN {rep} = 0 THEN 1 ELSE 0.07 END)"
+        due_at = f"CASE grp WHEN {OPEN} THEN {self.hours('24 + g % 200')} WHEN {DUE} THEN {self.hours(late)} END"
         remind_at = (f"CASE grp WHEN {OPEN} THEN {self.hours('20 + g % 200')}"
-                     f" WHEN {DUE} THEN {self.hours('-9 - g % 48')} END")
-        sweep_at = (f"CASE grp WHEN {OPEN} THEN {self.hours('20 + g % 200')}"
-                    f" WHEN {DUE} THEN {self.hours('-1 - g % 48')} END")
+                     f" WHEN {DUE} THEN {self.hours(late + ' - 8')} END")
+        sweep_at = f"CASE grp WHEN {OPEN} THEN {self.hours('20 + g % 200')} WHEN {DUE} THEN {self.hours(late)} END"
         true = "true" if self.dialect == "postgresql" else "1"
         columns = {
             "id": "g", "title": "'bulk finding ' || g", "description": "''",
@@ -147,9 +159,11 @@ class Batch:
                 f" SELECT g, {', '.join(values)} FROM bulk WHERE l >= {k} ORDER BY g")
 
 
-def grow(url: str, total: int, due: int, now: datetime) -> tuple[int, float]:
-    """Bulk-insert findings (and their audit chains) until `total` are stored, `due` of the new ones overdue
-    at `now`; (rows added, seconds taken)."""
+def grow(url: str, total: int, due: int, now: datetime, repeat: int = 1) -> tuple[int, float]:
+    """Bulk-insert findings (and their audit chains) until `total` are stored, `due` of the new ones due at
+    sweep_time(now, r) for each r < `repeat`; (rows added, seconds taken)."""
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise ValueError(f"repeat must be 1 to {MAX_REPEAT}, not {repeat}")
     start = time.perf_counter()
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -161,7 +175,7 @@ def grow(url: str, total: int, due: int, now: datetime) -> tuple[int, float]:
     if count <= 0:
         engine.dispose()
         return 0, 0.0
-    batch = Batch(engine.dialect.name, lo, count, min(due, count), now)
+    batch = Batch(engine.dialect.name, lo, count, min(due, count // repeat), now, repeat)
     params = batch.params()
     with engine.begin() as conn:
         if batch.dialect == "sqlite":

@@ -25,6 +25,7 @@ from workflows.model import Transition
 from workflows.rules import DEFAULT_COMMENDERS
 
 SANCTION_EVENT = "sanction"  # the workflow event whose firing is a sanction decision
+RECORDED_EVENT = "sanction_recorded"  # the audit event of a sanction decided on several findings at once
 DEFAULT_WORKFLOW = "finding"
 MAX_COMMENDATION_POINTS = 100
 
@@ -87,8 +88,15 @@ def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *
     problems, only_missing = field_problems(transition, decision.payload())
     if problems:
         raise (MissingFields if only_missing else InvalidFields)(problems)
+    # Each finding's log says it was sanctioned (its state stays); ids in order, so concurrent decisions lock
+    # the same rows in the same order.
+    from engine import services
+
+    role = next(r for r in actor.roles if r in transition.roles)
+    seqs = {i: services.record_event(uow, i, RECORDED_EVENT, actor, role, decision.payload(), now=now).audit_seq
+            for i in sorted(ids)}
     sanction = _sanction(units.pop(), decision.payload(), actor, now,
-                         [SanctionFinding(finding_id=i) for i in ids])
+                         [SanctionFinding(finding_id=i, audit_seq=seqs[i]) for i in ids])
     session.add(sanction)
     session.flush()
     return sanction

@@ -96,6 +96,20 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     return finding
 
 
+def record_event(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, role: str, payload: dict, *,
+                 comment: str | None = None, now: datetime | None = None) -> Finding:
+    """Log a decision about a finding that does not move it (a sanction recorded on several findings at once).
+
+    The state stays, the version moves on: the finding's history changed, so its ETag must too."""
+    session, now = uow.session, now or utcnow()
+    finding = load_finding(uow, finding_id, actor, for_update=True)
+    values = {"version": finding.version + 1, "updated_at": now}
+    values.update(log_change(session, finding, event, finding.state, finding.state, actor, role, now, payload,
+                             comment))
+    _write(session, finding, values)
+    return finding
+
+
 class _MachineToken:
     """What the shared machine moves: just a state. The engine writes the result itself (see `_write`)."""
 

@@ -68,9 +68,12 @@ class Moment(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         try:
-            return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+            moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError("must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
+        if not 1900 <= moment.year <= 9998:  # beyond, conversions to UTC and the day's end overflow
+            raise ValidationError("must lie between the years 1900 and 9998")
+        return moment
 
 
 def to_utc(value: date | datetime | None, *, end_of_day: bool = False) -> datetime | None:

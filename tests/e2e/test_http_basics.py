@@ -121,3 +121,11 @@ def test_openapi_document_is_valid_and_served_without_a_token(client):
 def test_docs_page_is_served(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200 and b"openapi.json" in response.data
+
+
+def test_dates_out_of_range_are_refused_naming_the_field(as_):
+    for path, field in (("/findings?reported_from=0001-01-01", "reported_from"),
+                        ("/audit?since=9999-12-31", "since")):
+        response = as_("admin").get(path)
+        assert response.status_code == 422, (path, response.get_json())
+        assert field in str(response.get_json()["errors"])
