@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
+from shipped_workflows import QUIET_WORKFLOWS, WORKFLOWS_YAML
 
 from engine import admin
 from engine.actors import Actor, actor_for
@@ -17,19 +17,7 @@ from engine.migrations import upgrade
 from engine.models import Base, User
 from engine.unit_of_work import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKFLOWS_YAML = ROOT / "workflows.yaml"
 PG_ADMIN_URL = os.environ.get("XUNCHA_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-# Most tests exercise the state machine and would trip the shipped recurrence rules by reporting the same
-# category at the same place again and again; they get the shipped workflows with the rules linking and counting
-# but firing no events. tests/integration/test_recurrence.py loads the rules as shipped and checks them.
-_tree = yaml.safe_load(WORKFLOWS_YAML.read_text(encoding="utf-8"))
-for _rules in (w.get("rules", {}) for w in _tree["workflows"].values()):
-    _rules.pop("repeat_failed", None)
-    for _rule in ("repeat_found", "not_fixed"):
-        for _key in ("threshold", "event"):
-            _rules.get(_rule, {}).pop(_key, None)
-QUIET_WORKFLOWS = yaml.safe_dump(_tree, allow_unicode=True, sort_keys=False)
 BACKENDS = ["sqlite"] + ([] if os.environ.get("XUNCHA_SKIP_PG") == "1" else ["postgresql"])
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import QUIET_WORKFLOWS
+from shipped_workflows import QUIET_WORKFLOWS
 
 from engine import admin, audit, services
 from engine.actors import Actor
