@@ -27,8 +27,10 @@ class Actor:
 SYSTEM = Actor("system", ("system",))
 
 
-def unit_subtree(session: orm.Session, unit_id: int) -> frozenset[int]:
-    parents = dict(session.execute(sa.select(Unit.id, Unit.parent_id)).all())
+def unit_subtree(session: orm.Session, unit_id: int, parents: dict[int, int | None] | None = None) -> frozenset[int]:
+    """The unit and every unit below it; `parents` (id -> parent id) is read from the database when not given."""
+    if parents is None:
+        parents = dict(session.execute(sa.select(Unit.id, Unit.parent_id)).all())
     reach, frontier = {unit_id}, [unit_id]
     while frontier:
         current = frontier.pop()
@@ -39,6 +41,6 @@ def unit_subtree(session: orm.Session, unit_id: int) -> frozenset[int]:
     return frozenset(reach)
 
 
-def actor_for(session: orm.Session, user: User) -> Actor:
-    reach = unit_subtree(session, user.unit_id) if user.unit_id else frozenset()
+def actor_for(session: orm.Session, user: User, parents: dict[int, int | None] | None = None) -> Actor:
+    reach = unit_subtree(session, user.unit_id, parents) if user.unit_id else frozenset()
     return Actor(user.name, tuple(user.roles or ()), user.unit_id, reach, user.id)

@@ -37,6 +37,7 @@ def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = N
     unit = Unit(code=code.strip(), name=name.strip(), name_en=name_en, parent_id=parent_id)
     session.add(unit)
     session.flush()
+    uow.store.directory.forget()  # the parent's users reach the new unit from now on
     return unit
 
 

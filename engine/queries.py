@@ -11,6 +11,7 @@ from sqlalchemy import orm
 from engine import records, services
 from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
+from engine.directory import UnitRef
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import AuditEntry, Commendation, Finding, Sanction, Unit, WorkflowVersion
 from engine.unit_of_work import UnitOfWork
@@ -31,6 +32,8 @@ class FindingView:
 
     finding: Finding
     workflow: Workflow
+    unit: UnitRef
+    reporter: str | None
     events: list[Transition] | None = None
 
 
@@ -102,11 +105,9 @@ def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sor
     keyset = key == "id" and page is None
     if not keyset:
         query = query.offset((max(page or 1, 1) - 1) * per_page)
-    query = query.order_by(*order).limit(per_page + 1).options(
-        orm.joinedload(Finding.unit), orm.joinedload(Finding.reporter))
-    rows = list(session.scalars(query))
+    rows = list(session.scalars(query.order_by(*order).limit(per_page + 1)))
     more, rows = len(rows) > per_page, rows[:per_page]
-    items = [FindingView(f, uow.registry.get(session, f.workflow_name, f.workflow_version)) for f in rows]
+    items = [finding_view(uow, f, actor, with_events=False) for f in rows]
     if not more:
         return Page(items)
     return Page(items, next_cursor=rows[-1].id) if keyset else Page(items, next_page=max(page or 1, 1) + 1)
@@ -150,9 +151,11 @@ def _unit_and_below(uow: UnitOfWork, code: str) -> frozenset[int]:
 
 def finding_view(uow: UnitOfWork, finding: Finding, actor: Actor, *, with_events: bool = True) -> FindingView:
     """The view of a finding already loaded (after a report or a transition)."""
-    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
+    session, names = uow.session, uow.store.directory
+    workflow = uow.registry.get(session, finding.workflow_name, finding.workflow_version)
     events = services.possible_events(uow, finding, actor) if with_events else None
-    return FindingView(finding, workflow, events)
+    return FindingView(finding, workflow, names.unit(session, finding.unit_id),
+                       names.user_name(session, finding.reporter_id), events)
 
 
 def get_finding(uow: UnitOfWork, finding_id: int, actor: Actor) -> FindingView:

@@ -8,6 +8,7 @@ from sqlalchemy import orm
 
 from engine.config import Settings
 from engine.db import make_engine, session_factory
+from engine.directory import Directory
 from engine.models import ClosedDay
 from engine.registry import WorkflowRegistry
 from engine.worktime import WorkCalendar
@@ -23,6 +24,7 @@ class Store:
         # Same pool; SQLite takes its write lock at BEGIN for these sessions (see engine.db).
         self.write_sessions = session_factory(self.engine.execution_options(xuncha_write=True))
         self.registry = WorkflowRegistry()
+        self.directory = Directory()
         self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),
                                                                     os.environ.get("XUNCHA_TIMEZONE"))
         self.calendar = self.base_calendar

@@ -21,7 +21,7 @@ def authenticate():
         return problem(401, "the token is unknown or its user is disabled", title="Invalid token",
                        kind="invalid-token",
                        headers={"WWW-Authenticate": 'Bearer realm="xuncha", error="invalid_token"'})
-    g.actor = actor_for(uow().session, user)
+    g.actor = actor_for(uow().session, user, uow().store.directory.parents(uow().session))
     return None
 
 

@@ -31,7 +31,7 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
     data = {
         "id": f.id, "title": f.title, "description": f.description, "category": f.category,
         "location": f.location, "source": f.source, "severity": f.severity,
-        "unit": {"code": f.unit.code, "name": f.unit.name, "name_en": f.unit.name_en},
+        "unit": {"code": view.unit.code, "name": view.unit.name, "name_en": view.unit.name_en},
         "inspection_round": f.inspection_round,
         "workflow": {"name": f.workflow_name, "version": f.workflow_version},
         "state": {"name": f.state, "label": label(state.label), "final": state.final, "closed": state.closed},
@@ -41,7 +41,7 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
         "overdue_count": f.overdue_count, "repeat_of": f.repeat_of_id, "repeat_count": f.repeat_count,
         "closed_on_time": f.closed_on_time,
         "created_at": f.created_at, "updated_at": f.updated_at, "closed_at": f.closed_at,
-        "reporter": f.reporter.name if f.reporter else None,
+        "reporter": view.reporter,
     }
     if view.events is not None:
         data["events"] = [event(t) for t in view.events]
