@@ -1,4 +1,4 @@
-"""The HTTP baseline for bench/http.py: a bare Flask endpoint doing a transition's writes with the raw driver.
+"""The HTTP baseline for bench/http_api.py: a bare Flask endpoint doing a transition's writes with the raw driver.
 
     XUNCHA_DATABASE_URL=... gunicorn -w 2 -b 127.0.0.1:PORT 'bench.http_baseline:create_app()'   (cwd: the repo)
 
@@ -16,9 +16,7 @@ from pathlib import Path
 from flask import Flask, abort, jsonify, request
 
 BENCH = Path(__file__).resolve().parent
-# Appended, not prepended: bench/http.py would otherwise shadow the standard library's `http` package.
-if str(BENCH) not in sys.path:
-    sys.path.append(str(BENCH))
+sys.path.insert(0, str(BENCH))  # gunicorn imports this as bench.http_baseline; contenders lives beside it
 
 import contenders  # noqa: E402
 

@@ -1,8 +1,8 @@
 """Transition POSTs per second and p50/p99 latency through gunicorn: the API against a raw-driver Flask baseline.
 
-    python bench/http.py [--db sqlite|postgresql|both] [--workers 2] [--clients 4] [--seconds 10] [--rounds 3]
+    python bench/http_api.py [--db sqlite|postgresql|both] [--workers 2] [--clients 4] [--seconds 10] [--rounds 3]
                          [--worker-class gthread|sync] [--findings 8]
-    python bench/http.py --profile [--db ...] [--n 500]     cProfile of the API's transition POSTs (test client)
+    python bench/http_api.py --profile [--db ...] [--n 500]     cProfile of the API's transition POSTs (test client)
 
 Both apps are served by gunicorn the same way (worker count and class) on one fresh database: the API
 (`web:create_app()`) and bench/http_baseline.py, which runs RawContender's statements per POST. C client threads,
@@ -12,31 +12,29 @@ turns in every round and medians are printed. SQLite has a single writer: its wo
 """
 from __future__ import annotations
 
+import argparse
+import cProfile
+import http.client
+import io
+import json
+import os
+import pstats
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-# Run as a script, this file's folder comes first on sys.path and its name would shadow the standard library's
-# `http` (which flask imports): move the folder to the end, where `import contenders` still finds it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
+from advance import pg_database, server_version
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import http.client  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import pstats  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from contextlib import ExitStack, contextmanager  # noqa: E402
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))  # contenders and the baseline app live beside this script
 
 import contenders  # noqa: E402
-from advance import pg_database, server_version  # noqa: E402
 
 from engine import admin, audit  # noqa: E402
 from engine.migrations import upgrade  # noqa: E402
