@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from engine import services
 from engine.actors import SYSTEM, Actor
 from engine.db import utcnow
 from engine.errors import DomainError, InvalidFields, NotAllowed, NotFound
-from engine.models import ClosedDay, Finding, Notification
+from engine.models import ClosedDay, Finding, IdempotencyRecord, Notification
 from engine.records import unit_filter
 from engine.unit_of_work import Store, UnitOfWork
 from workflows.model import Label, State
@@ -19,6 +19,7 @@ from workflows.model import Label, State
 log = logging.getLogger(__name__)
 OVERDUE_RULE = "overdue"  # the rule name the sweep's events carry in their payload and audit row
 BATCH = 500
+IDEMPOTENCY_TTL = timedelta(hours=24)
 CALENDAR_ADMINS = ("admin",)
 
 
@@ -28,6 +29,7 @@ class SweepReport:
     reminders: int = 0
     overdue_notices: int = 0  # overdue in a state with no on_overdue event: noticed, not moved
     failed: list[tuple[int, str]] = field(default_factory=list)  # (finding id, why); retried next sweep
+    expired_keys: int = 0  # Idempotency-Key answers past IDEMPOTENCY_TTL, forgotten
 
     def summary(self) -> str:
         return (f"fired {self.fired}, failed {len(self.failed)}, reminders {self.reminders}, "
@@ -58,12 +60,22 @@ def sweep(store: Store, now: datetime | None = None, *, batch: int = BATCH) -> S
         with store.uow(write=False) as uow:
             rows = uow.session.execute(due_query(now, batch, after)).all()
         if not rows:
+            report.expired_keys = expire_idempotency_keys(store, now)
             return report
         after = (rows[-1].sweep_at, rows[-1].id)
         for row in rows:
             if row.id not in seen:
                 seen.add(row.id)
                 _sweep_one(store, row.id, now, report)
+
+
+def expire_idempotency_keys(store: Store, now: datetime) -> int:
+    """Forget stored answers to Idempotency-Key requests older than IDEMPOTENCY_TTL (a retry is that recent)."""
+    with store.uow() as uow:
+        gone = uow.session.execute(sa.delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < now - IDEMPOTENCY_TTL)).rowcount
+        uow.commit()
+    return gone
 
 
 def _sweep_one(store: Store, finding_id: int, now: datetime, report: SweepReport) -> None:

@@ -218,3 +218,21 @@ def test_sweep_command_prints_its_summary(campus, db_url, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "fired 1, failed 0, reminders 0, overdue notices 0"
     assert CliRunner().invoke(main, ["sweep", "--now", "2026-03-04T10:00"]).exit_code == 2  # no zone given
+
+
+def test_sweep_forgets_idempotency_answers_older_than_a_day(campus):
+    from datetime import timedelta
+
+    from engine.models import IdempotencyRecord
+
+    user_id = campus.actor("inspector").user_id
+    with campus.store.uow() as uow:
+        for key, age in (("old", timedelta(hours=25)), ("recent", timedelta(hours=23))):
+            uow.session.add(IdempotencyRecord(user_id=user_id, key=key, method="POST", path="/api/v1/findings",
+                                              request_hash="0" * 64, status=201, headers={}, body="{}",
+                                              created_at=T0 - age))
+        uow.commit()
+    report = timers.sweep(campus.store, T0)
+    assert report.expired_keys == 1
+    with campus.store.uow(write=False) as uow:
+        assert list(uow.session.scalars(sa.select(IdempotencyRecord.key))) == ["recent"]
