@@ -9,7 +9,7 @@ from sqlalchemy import orm
 
 from engine.actors import Actor
 from engine.db import utcnow
-from engine.errors import InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
+from engine.errors import InvalidEvent, InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
 from engine.fields import field_problems
 from engine.models import (
     Attachment,
@@ -70,32 +70,29 @@ def on_advance(uow: UnitOfWork, finding: Finding, transition: Transition, actor:
 def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *,
                     now: datetime | None = None) -> Sanction:
     """A sanction decided on several findings at once (one unit), by a role that may fire `sanction` on them."""
+    from engine import services  # services imports this module for its `sanction` hook
+
     session, now = uow.session, now or utcnow()
     ids = list(dict.fromkeys(decision.finding_ids))
     if not ids:
         raise MissingFields({"findings": "required"})
-    findings = {f.id: f for f in session.scalars(sa.select(Finding).where(Finding.id.in_(ids)))}
-    missing = [i for i in ids if i not in findings]
-    if missing:
-        raise NotFound("finding", missing[0])
-    units = {f.unit_id for f in findings.values()}
+    # Locked in id order, so concurrent decisions wait for each other instead of deadlocking; a finding the
+    # actor may not see is not found, as everywhere else.
+    findings = [services.load_finding(uow, i, actor, for_update=True) for i in sorted(ids)]
+    units = {f.unit_id for f in findings}
     if len(units) > 1:
         raise InvalidFields({"findings": "a sanction holds one unit to account; these findings belong to "
                                          f"{len(units)} units"})
-    for finding in findings.values():
+    payload, roles = decision.payload(), {}
+    for finding in findings:  # each by its own workflow version and state, as the `sanction` event would be
         transition = _sanction_transition(uow, finding)
-        _require_sanction_role(uow, transition, finding, actor)
-    problems, only_missing = field_problems(transition, decision.payload())
-    if problems:
-        raise (MissingFields if only_missing else InvalidFields)(problems)
-    # Each finding's log says it was sanctioned (its state stays); ids in order, so concurrent decisions lock
-    # the same rows in the same order.
-    from engine import services
-
-    role = next(r for r in actor.roles if r in transition.roles)
-    seqs = {i: services.record_event(uow, i, RECORDED_EVENT, actor, role, decision.payload(), now=now).audit_seq
-            for i in sorted(ids)}
-    sanction = _sanction(units.pop(), decision.payload(), actor, now,
+        roles[finding.id] = _require_sanction_role(uow, transition, finding, actor)
+        problems, only_missing = field_problems(transition, payload)
+        if problems:
+            raise (MissingFields if only_missing else InvalidFields)(problems)
+    seqs = {f.id: services.record_event(uow, f.id, RECORDED_EVENT, actor, roles[f.id], payload, now=now).audit_seq
+            for f in findings}  # each finding's log says it was sanctioned; its state stays
+    sanction = _sanction(units.pop(), payload, actor, now,
                          [SanctionFinding(finding_id=i, audit_seq=seqs[i]) for i in ids])
     session.add(sanction)
     session.flush()
@@ -111,18 +108,20 @@ def _sanction(unit_id: int, payload: dict, actor: Actor, now: datetime, links: l
 
 def _sanction_transition(uow: UnitOfWork, finding: Finding) -> Transition:
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
-    found = [t for t in workflow.transitions if t.event == SANCTION_EVENT]
-    if not found:
+    if not any(t.event == SANCTION_EVENT for t in workflow.transitions):
         raise InvalidInput(f"workflow {workflow.name!r} has no {SANCTION_EVENT!r} event (finding {finding.id})")
+    found = workflow.outgoing(finding.state, SANCTION_EVENT)
+    if not found:  # the workflow says when a unit may be sanctioned (as shipped: once escalated)
+        raise InvalidEvent(finding.state, SANCTION_EVENT, workflow.events_from(finding.state))
     return found[0]
 
 
-def _require_sanction_role(uow: UnitOfWork, transition: Transition, finding: Finding, actor: Actor) -> None:
+def _require_sanction_role(uow: UnitOfWork, transition: Transition, finding: Finding, actor: Actor) -> str:
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
     for role in actor.roles:
         spec = workflow.roles.get(role)
         if role in transition.roles and spec and (spec.scope != "unit" or actor.can_reach(finding.unit_id)):
-            return
+            return role
     raise NotAllowed(f"{actor.name} may not decide sanctions on finding {finding.id}; it needs one of: "
                      f"{', '.join(transition.roles)}", transition.roles)
 

@@ -6,7 +6,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from http_helpers import report
+from http_helpers import fire, report
 
 from engine import services, timers
 from engine.db import utcnow
@@ -22,6 +22,14 @@ def score(caller, campus, unit="FOOD") -> float:
     response = caller.get(f"/units/{unit}/scorecard?{period(campus)}")
     assert response.status_code == 200, response.get_json()
     return response.get_json()["score"]
+
+
+def escalated(as_, **fields) -> dict:
+    """A finding reported and escalated (督办): the state the shipped workflow sanctions from."""
+    finding = report(as_("inspector"), **fields)
+    response = fire(as_("inspector"), finding["id"], "escalate", {"reason": "多次督促未整改"})
+    assert response.status_code == 200, response.get_json()
+    return finding
 
 
 def sanction(caller, finding_ids, **fields):
@@ -41,7 +49,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 def test_a_sanction_and_a_commendation_move_the_scorecard_by_exactly_their_points(as_, campus):
-    finding = report(as_("inspector"))
+    finding = escalated(as_)
     before = score(as_("leader"), campus)
     created = sanction(as_("leader"), [finding["id"]], points=3.5)
     assert created.status_code == 201, created.get_json()
@@ -60,7 +68,7 @@ def test_a_sanction_and_a_commendation_move_the_scorecard_by_exactly_their_point
 
 def test_ranking_orders_units_best_first_and_equal_scores_share_a_rank(as_, campus):
     commend(as_("inspector"), points=5)
-    sanction(as_("leader"), [report(as_("inspector"), unit="PROP")["id"]], points=5)
+    sanction(as_("leader"), [escalated(as_, unit="PROP")["id"]], points=5)
     response = as_("food").get(f"/scorecards?{period(campus)}")  # a centre reads the published ranking too
     assert response.status_code == 200
     cards = response.get_json()
@@ -71,7 +79,7 @@ def test_ranking_orders_units_best_first_and_equal_scores_share_a_rank(as_, camp
 
 
 def test_scorecard_and_sanction_csv_keep_chinese_text_behind_a_bom(as_, campus):
-    finding = report(as_("inspector"))
+    finding = escalated(as_)
     sanction(as_("leader"), [finding["id"]], decision="=责令整改，通报全校")
     rows = read_csv(as_("auditor").get(f"/scorecards?{period(campus)}&format=csv"))
     header, lines = rows[0], {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
@@ -118,7 +126,7 @@ def test_bad_periods_are_422_naming_the_field(as_, query, field):
     ({"decision": None}, "decision"), ({"contract": "x" * 101}, "contract"),
 ])
 def test_bad_sanctions_are_422_naming_the_field_and_store_nothing(as_, change, field):
-    finding = report(as_("inspector"))
+    finding = escalated(as_)
     response = sanction(as_("leader"), [finding["id"]], **change)
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["errors"]
@@ -126,11 +134,13 @@ def test_bad_sanctions_are_422_naming_the_field_and_store_nothing(as_, change, f
 
 
 def test_a_sanction_holds_one_unit_and_only_leaders_or_admins_decide_it(as_):
-    food, prop = report(as_("inspector")), report(as_("inspector"), unit="PROP")
+    food, prop = escalated(as_), escalated(as_, unit="PROP")
     mixed = sanction(as_("leader"), [food["id"], prop["id"]])
     assert mixed.status_code == 422 and "findings" in mixed.get_json()["errors"]
-    for who in ("food", "inspector", "auditor", "student"):
+    for who in ("food", "inspector", "auditor"):
         assert sanction(as_(who), [food["id"]]).status_code == 403
+    hidden = sanction(as_("student"), [food["id"]])  # a finding the caller cannot see is not found
+    assert hidden.status_code == 422 and "findings" in hidden.get_json()["errors"]
     assert as_("admin").get("/sanctions").get_json()["items"] == []
     assert sanction(as_("admin"), [food["id"]]).status_code == 201
 
@@ -157,8 +167,8 @@ def test_commendations_need_a_commendation_role_and_are_listed_per_unit(as_):
 
 def test_sanctions_are_filtered_and_paged(as_):
     for points in (1, 2, 3):
-        sanction(as_("leader"), [report(as_("inspector"))["id"]], points=points)
-    sanction(as_("leader"), [report(as_("inspector"), unit="PROP")["id"]], kind="warning")
+        sanction(as_("leader"), [escalated(as_)["id"]], points=points)
+    sanction(as_("leader"), [escalated(as_, unit="PROP")["id"]], kind="warning")
     first = as_("auditor").get("/sanctions?unit=FOOD&per_page=2").get_json()
     assert [s["points"] for s in first["items"]] == [3, 2]  # newest first
     second = as_("auditor").get(first["next"].removeprefix("/api/v1")).get_json()
@@ -232,3 +242,13 @@ def test_the_loop_endpoints_are_in_the_openapi_document(client):
                  "/api/v1/commendations", "/api/v1/notifications", "/api/v1/units"):
         assert path in paths
     assert {"get", "post"} <= set(paths["/api/v1/sanctions"])
+
+
+def test_a_sanction_follows_the_workflow_only_escalated_findings_can_be_sanctioned(as_):
+    dismissed = report(as_("inspector"))
+    assert fire(as_("inspector"), dismissed["id"], "dismiss", {"reason": "不属实"}).status_code == 200
+    for finding in (dismissed, report(as_("inspector"))):
+        refused = sanction(as_("leader"), [finding["id"]])
+        assert refused.status_code == 409, refused.get_json()
+        assert "sanction" in refused.get_json()["detail"]
+    assert as_("admin").get("/sanctions").get_json()["items"] == []

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine import audit, records, services
-from engine.errors import InvalidFields, MissingFields, NotAllowed, NotFound
+from engine.errors import InvalidEvent, InvalidFields, MissingFields, NotAllowed, NotFound
 from engine.models import AuditEntry, Commendation, Sanction, SanctionFinding
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -27,6 +27,13 @@ def fire(campus, fid, event, who, payload=None):
     with campus.store.uow() as uow:
         services.advance(uow, fid, event, campus.actor(who), payload or {}, now=T0)
         uow.commit()
+
+
+def escalated(campus, unit="FOOD") -> int:
+    """A finding reported and escalated (督办): the state the shipped workflow sanctions from."""
+    fid = report(campus, unit)
+    fire(campus, fid, "escalate", "inspector", {"reason": "多次督促未整改"})
+    return fid
 
 
 def count(campus, model) -> int:
@@ -63,7 +70,7 @@ def test_refused_sanction_event_records_nothing(campus):
 
 
 def test_one_decision_covers_several_findings_of_a_unit(campus):
-    a, b = report(campus), report(campus)
+    a, b = escalated(campus), escalated(campus)
     decision = records.SanctionDecision(kind="contract_penalty", finding_ids=(a, b), decision="合同罚则",
                                         points=3, amount=1000, contract="HT-9")
     with campus.store.uow() as uow:
@@ -84,7 +91,7 @@ def test_one_decision_covers_several_findings_of_a_unit(campus):
             last = uow.session.scalars(sa.select(AuditEntry).where(AuditEntry.finding_id == fid)
                                        .order_by(AuditEntry.seq.desc())).first()
             assert (last.event, last.from_state, last.to_state, last.actor) == (
-                "sanction_recorded", "reported", "reported", "admin")
+                "sanction_recorded", "escalated", "escalated", "admin")
             assert last.payload["contract"] == "HT-9"
             assert {link.finding_id: link.audit_seq for link in listed[0].findings}[fid] == last.seq
         assert audit.verify(uow.session).ok
@@ -97,13 +104,22 @@ def test_one_decision_covers_several_findings_of_a_unit(campus):
     ("food", "one", "warning", NotAllowed, None),
 ])
 def test_bad_sanction_decisions_are_refused_and_store_nothing(campus, who, ids, kind, error, field):
-    food, prop = report(campus), report(campus, unit="PROP")
+    food, prop = escalated(campus), escalated(campus, unit="PROP")
     finding_ids = {"mixed": (food, prop), "none": (), "one": (food,)}[ids]
     with campus.store.uow() as uow, pytest.raises(error) as caught:
         records.record_sanction(uow, campus.actor(who), records.SanctionDecision(
             kind=kind, finding_ids=finding_ids, decision="决定"))
     if field:
         assert field in caught.value.fields
+    assert count(campus, Sanction) == 0
+
+
+def test_sanction_on_a_finding_not_escalated_is_refused_by_the_workflow(campus):
+    fid = report(campus)
+    with campus.store.uow() as uow, pytest.raises(InvalidEvent) as caught:
+        records.record_sanction(uow, campus.actor("admin"), records.SanctionDecision(
+            kind="warning", finding_ids=(fid,), decision="?"))
+    assert caught.value.state == "reported" and "escalate" in caught.value.allowed
     assert count(campus, Sanction) == 0
 
 
