@@ -37,7 +37,7 @@ def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = N
     unit = Unit(code=code.strip(), name=name.strip(), name_en=name_en, parent_id=parent_id)
     session.add(unit)
     session.flush()
-    uow.store.directory.forget()  # the parent's users reach the new unit from now on
+    uow.after_commit(uow.store.directory.forget)  # the parent's users reach the new unit from then on
     return unit
 
 
@@ -135,8 +135,10 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
     require_mapping({f.state for f in findings}, mapping, target)
     for finding in findings:
         from_state, from_version = finding.state, finding.workflow_version
+        was_closed = uow.registry.get(session, name, from_version).states[from_state].closed
         finding.state, finding.workflow_version = mapping[from_state], to_version
-        enter_state(uow, target, finding, now)
+        if not (was_closed and target.states[finding.state].closed):
+            enter_state(uow, target, finding, now)  # a closed finding keeps when and how it was closed
         finding.version += 1
         finding.updated_at = now
         head = log_change(session, finding, "migrate", from_state, finding.state, actor, "admin", now,

@@ -13,7 +13,6 @@ from engine.db import utcnow
 from engine.errors import InvalidInput
 from engine.models import Finding, Unit, User, WorkflowVersion
 from engine.unit_of_work import Store, UnitOfWork
-from workflows.durations import Duration
 
 UNITS = [  # code, name, name_en, parent
     ("GAD", "总务部", "General Affairs Department", None),
@@ -266,9 +265,8 @@ def _step(uow: UnitOfWork, rng: random.Random, cast: _Cast, finding: Finding, te
     unit = next(code for code, unit_id in cast.unit_ids.items() if unit_id == finding.unit_id)
     centre = cast.centre(unit)
     if step == "assign":
-        deadline = uow.calendar.add(at, Duration(5, "working_days")).astimezone(uow.calendar.zone).date()
         note = "经核实情况属实，请按期整改" if finding.source == "public" else "请按期整改并上传整改照片"
-        return "assign", inspector, {"note": note, "deadline": deadline.isoformat()}
+        return "assign", inspector, {"note": note}
     if step == "respond":
         return "respond", centre, {"plan": template.plan}
     if step == "rectify":

@@ -1,6 +1,7 @@
 """Check a transition's payload against the fields its YAML declares."""
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from workflows.model import Transition
@@ -38,7 +39,7 @@ def _check(spec, value) -> str | None:
         if value not in spec.choices:
             return f"must be one of {', '.join(map(str, spec.choices))}"
     elif spec.type == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return "must be a number"
         if spec.min is not None and value < spec.min:
             return f"must be at least {spec.min:g}"

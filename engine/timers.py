@@ -188,7 +188,7 @@ def _require_calendar_admin(actor: Actor) -> None:
 
 
 def add_closed_day(uow: UnitOfWork, actor: Actor, day: date | str, note: str = "") -> ClosedDay:
-    """Close a day; due times counted from then on skip it (after commit, call store.refresh_calendar())."""
+    """Close a day; due times counted after the commit skip it (other processes: within CALENDAR_TTL)."""
     _require_calendar_admin(actor)
     day = _day(day)
     if len(note or "") > 200:
@@ -198,17 +198,19 @@ def add_closed_day(uow: UnitOfWork, actor: Actor, day: date | str, note: str = "
     row = ClosedDay(day=day, note=note or "", created_by=actor.name, created_at=utcnow())
     uow.session.add(row)
     uow.session.flush()
+    uow.after_commit(uow.store.refresh_calendar)
     return row
 
 
 def remove_closed_day(uow: UnitOfWork, actor: Actor, day: date | str) -> None:
-    """Open a closed day again (after commit, call store.refresh_calendar())."""
+    """Open a closed day again, from the commit on."""
     _require_calendar_admin(actor)
     day = _day(day)
     row = uow.session.scalars(sa.select(ClosedDay).where(ClosedDay.day == day)).first()
     if row is None:
         raise NotFound("closed day", day.isoformat())
     uow.session.delete(row)
+    uow.after_commit(uow.store.refresh_calendar)
 
 
 def list_closed_days(uow: UnitOfWork, since: date | None = None) -> list[ClosedDay]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -12,6 +13,8 @@ from engine.directory import Directory
 from engine.models import ClosedDay
 from engine.registry import WorkflowRegistry
 from engine.worktime import WorkCalendar
+
+CALENDAR_TTL = 60.0  # seconds; web workers see closed days added elsewhere (`xuncha calendar add`) this soon
 
 
 class Store:
@@ -27,7 +30,6 @@ class Store:
         self.directory = Directory()
         self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),
                                                                     os.environ.get("XUNCHA_TIMEZONE"))
-        self.calendar = self.base_calendar
         self.instance = instance
         self.refresh_calendar()
 
@@ -39,6 +41,13 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar; closed days another process added are seen within CALENDAR_TTL."""
+        if time.monotonic() - self._calendar_read > CALENDAR_TTL:
+            self.refresh_calendar()
+        return self._calendar
+
     def refresh_calendar(self) -> None:
         """The base calendar plus the closed days stored in the database (none before it is migrated)."""
         base = self.base_calendar
@@ -47,7 +56,8 @@ class Store:
                 days = set(session.scalars(sa.select(ClosedDay.day)))
         except (sa.exc.OperationalError, sa.exc.ProgrammingError):
             days = set()
-        self.calendar = WorkCalendar(base.tz, base.periods, base.closed_days | days, base.open_days - days)
+        self._calendar = WorkCalendar(base.tz, base.periods, base.closed_days | days, base.open_days - days)
+        self._calendar_read = time.monotonic()
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self, write)
@@ -63,6 +73,7 @@ class UnitOfWork:
         self.store = store
         self.write = write
         self.session: orm.Session | None = None
+        self._after_commit: list = []
 
     @property
     def registry(self) -> WorkflowRegistry:
@@ -88,6 +99,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback) -> None:
+        """Run `callback` once this unit of work has committed (never, if it rolls back)."""
+        self._after_commit.append(callback)
 
     def rollback(self) -> None:
         self.session.rollback()

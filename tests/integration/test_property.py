@@ -22,7 +22,7 @@ ACTORS = ["inspector", "leader", "admin", "auditor", "prop", "dorm", "food", "st
 
 # Payloads that satisfy each event's fields; drawn most of the time so sequences get deep into the workflow.
 GOOD = {
-    "assign": [{}, {"note": "请尽快处理", "deadline": "2026-03-20"}],
+    "assign": [{}, {"note": "请尽快处理"}],
     "dismiss": [{"reason": "重复上报"}],
     "respond": [{"plan": "更换灯管"}],
     "rectify": [{"note": "已更换"}],

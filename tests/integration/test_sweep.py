@@ -197,18 +197,26 @@ def test_sweep_query_reads_the_sweep_at_index(campus):
     assert "Seq Scan" not in plan and "SCAN findings" not in plan, plan
 
 
-def test_closed_days_push_due_times_back(campus):
-    store = campus.store
-    with store.uow() as uow:
-        timers.add_closed_day(uow, campus.actor("admin"), "2026-03-04", "校庆")
-        uow.commit()
-    store.refresh_calendar()
-    assert finding(store, report(campus)).due_at == datetime(2026, 3, 5, 9, 0, tzinfo=SH)
-    with store.uow() as uow:
-        timers.remove_closed_day(uow, campus.actor("admin"), "2026-03-04")
-        uow.commit()
-    store.refresh_calendar()
-    assert finding(store, report(campus)).due_at == DUE
+def test_closed_days_push_due_times_back(campus, db_url, monkeypatch):
+    from engine import unit_of_work
+    from engine.unit_of_work import Store
+
+    store, other = campus.store, Store(db_url)  # `other`: a second process on the same database
+    try:
+        assert other.calendar.is_working_day(datetime(2026, 3, 4).date())
+        with store.uow() as uow:
+            timers.add_closed_day(uow, campus.actor("admin"), "2026-03-04", "校庆")
+            uow.commit()
+        assert finding(store, report(campus)).due_at == datetime(2026, 3, 5, 9, 0, tzinfo=SH)
+        assert other.calendar.is_working_day(datetime(2026, 3, 4).date())  # until its copy is old enough
+        monkeypatch.setattr(unit_of_work, "CALENDAR_TTL", 0.0)
+        assert not other.calendar.is_working_day(datetime(2026, 3, 4).date())
+        with store.uow() as uow:
+            timers.remove_closed_day(uow, campus.actor("admin"), "2026-03-04")
+            uow.commit()
+        assert finding(store, report(campus)).due_at == DUE
+    finally:
+        other.dispose()
 
 
 def test_sweep_command_prints_its_summary(campus, db_url, monkeypatch):

@@ -224,3 +224,26 @@ def test_parse_mapping():
         admin.parse_mapping(["assigned"])
     with pytest.raises(InvalidInput):
         admin.parse_mapping(["=rectifying"])
+
+
+def test_migrating_a_closed_finding_keeps_when_and_how_it_was_closed(campus):
+    from datetime import UTC, datetime, timedelta
+
+    fid = report(campus)
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    steps = [("assign", "inspector", {}), ("respond", "food", {"plan": "清理"}), ("rectify", "food", {"note": "已清"}),
+             ("verify", "inspector", {"verdict": "pass"})]
+    for i, (event, who, payload) in enumerate(steps):
+        with campus.store.uow() as uow:  # each step a week apart: the verification came after its deadline
+            services.advance(uow, fid, event, campus.actor(who), payload, now=long_ago + timedelta(days=7 * i))
+            uow.commit()
+    with campus.store.uow(write=False) as uow:
+        before = uow.session.get(Finding, fid)
+        closed = (before.state, before.closed_at, before.closed_on_time, before.state_entered_at)
+    assert closed[0] == "closed" and closed[2] is False
+    load(campus.store, V2)
+    assert migrate(campus.store, {"closed": "closed"}) == 1
+    with campus.store.uow(write=False) as uow:
+        after = uow.session.get(Finding, fid)
+        assert (after.state, after.closed_at, after.closed_on_time, after.state_entered_at) == closed
+        assert after.workflow_version == 2

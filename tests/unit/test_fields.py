@@ -91,3 +91,8 @@ def test_transition_without_fields_refuses_any_payload():
     problems, _ = field_problems(bare, {"note": "x"})
     assert "none" in problems["note"]
     assert field_problems(bare, {}) == ({}, True)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_numbers_that_are_not_finite_are_refused(value):
+    assert check({**GOOD, "points": value})[0] == {"points": "must be a number"}
