@@ -90,7 +90,7 @@ class Finding(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    # Issue 4: the next moment the sweep must act (a reminder or the due time), cleared once acted on, so the
+    # The next moment the sweep must act (a reminder or the due time), cleared once acted on, so the
     # sweep reads only findings it has work for; and whether the last closing missed no deadline.
     sweep_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
     closed_on_time: so.Mapped[bool | None] = so.mapped_column()
@@ -155,7 +155,7 @@ class IdempotencyRecord(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-# --- the closed loop (issue 4): notifications, closed days, recurrence links, sanctions, commendations ---
+# --- the closed loop: notifications, closed days, recurrence links, sanctions, commendations ---
 
 SANCTION_KINDS = ("criticism", "warning", "deduction", "contract_penalty")  # 通报批评 · 警告 · 扣分 · 合同罚则
 

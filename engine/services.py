@@ -68,7 +68,7 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     for key, value in log_change(session, finding, "report", None, finding.state, actor, role, now, {},
                                  comment).items():
         setattr(finding, key, value)
-    _loop().on_report(uow, finding, now)  # issue 4: 屡查屡犯 / 查而不改 links and their events
+    _loop().on_report(uow, finding, now)  # 屡查屡犯 / 查而不改: links and the rules' events
     return finding
 
 
@@ -91,8 +91,8 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     values.update(state=token.state, version=finding.version + 1, updated_at=now)
     values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment))
     _write(session, finding, values)
-    records.on_advance(uow, finding, transition, actor, payload, now)  # issue 4: `sanction` records a Sanction
-    _loop().on_advance(uow, finding, transition, now)  # issue 4: 屡改屡犯 may fire its event
+    records.on_advance(uow, finding, transition, actor, payload, now)  # firing `sanction` records a Sanction
+    _loop().on_advance(uow, finding, transition, now)  # 屡改屡犯 may fire its rule's event
     return finding
 
 
@@ -270,13 +270,13 @@ def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_nam
     """The clock of a state about to be entered: its due and reminder times, closure, the sweep's next look."""
     state = workflow.states[state_name]
     values: dict = {"state_entered_at": now}
-    if state.closed:  # issue 4: on time = no deadline missed, the one in force while closing included
+    if state.closed:  # on time = no deadline missed, the one in force while closing included
         values["closed_on_time"] = finding.overdue_count == 0 and (finding.due_at is None or now <= finding.due_at)
     values["due_at"] = due = uow.calendar.add(now, state.due) if state.due else None
     values["remind_at"] = remind = (uow.calendar.subtract(due, state.remind_before)
                                     if state.remind_before and due else None)
     values["closed_at"] = now if state.closed or state.final else None
-    values["sweep_at"] = remind or due  # issue 4: when engine.timers.sweep acts next
+    values["sweep_at"] = remind or due  # when engine.timers.sweep acts next
     return values
 
 
