@@ -146,7 +146,7 @@ def _unit_and_below(uow: UnitOfWork, code: str) -> frozenset[int]:
     unit_id = uow.session.scalar(sa.select(Unit.id).where(Unit.code == code))
     if unit_id is None:
         raise InvalidFields({"unit": f"no unit with code {code!r}"})
-    return unit_subtree(uow.session, unit_id)
+    return unit_subtree(uow.session, unit_id, uow.store.directory.parents(uow.session))
 
 
 def finding_view(uow: UnitOfWork, finding: Finding, actor: Actor, *, with_events: bool = True) -> FindingView:

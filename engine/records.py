@@ -90,7 +90,7 @@ def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *
         problems, only_missing = field_problems(transition, payload)
         if problems:
             raise (MissingFields if only_missing else InvalidFields)(problems)
-    seqs = {f.id: services.record_event(uow, f.id, RECORDED_EVENT, actor, roles[f.id], payload, now=now).audit_seq
+    seqs = {f.id: services.record_event(uow, f, RECORDED_EVENT, actor, roles[f.id], payload, now=now).audit_seq
             for f in findings}  # each finding's log says it was sanctioned; its state stays
     sanction = _sanction(units.pop(), payload, actor, now,
                          [SanctionFinding(finding_id=i, audit_seq=seqs[i]) for i in ids])

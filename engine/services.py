@@ -74,7 +74,7 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
 
 def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload: dict | None = None, *,
             comment: str | None = None, expected_version: int | None = None, now: datetime | None = None,
-            _for_update: bool = True) -> Finding:
+            also_count: tuple[str, ...] = (), _for_update: bool = True) -> Finding:
     """Fire `event` on a finding: check role, unit, fields and guard, move it, and append its audit row."""
     session, now, payload = uow.session, now or utcnow(), dict(payload or {})
     finding = load_finding(uow, finding_id, actor, for_update=_for_update)
@@ -86,7 +86,8 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     token = _MachineToken(from_state)
     if not workflow.machine.events[event].trigger(token, chosen=transition.index):
         raise AssertionError(f"machine refused transition chosen by the engine: {event} from {from_state}")
-    values = {counter: getattr(finding, counter) + 1 for counter in transition.increment}
+    # `also_count`: counters the caller's reason for the event adds (the sweep's 查而不改) to the transition's own
+    values = {counter: getattr(finding, counter) + 1 for counter in (*transition.increment, *also_count)}
     values.update(state_clock(uow, workflow, finding, token.state, now))
     values.update(state=token.state, version=finding.version + 1, updated_at=now)
     values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment))
@@ -96,13 +97,13 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     return finding
 
 
-def record_event(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, role: str, payload: dict, *,
+def record_event(uow: UnitOfWork, finding: Finding, event: str, actor: Actor, role: str, payload: dict, *,
                  comment: str | None = None, now: datetime | None = None) -> Finding:
     """Log a decision about a finding that does not move it (a sanction recorded on several findings at once).
 
-    The state stays, the version moves on: the finding's history changed, so its ETag must too."""
+    The caller has loaded the finding with `load_finding(..., for_update=True)`. The state stays, the version
+    moves on: the finding's history changed, so its ETag must too."""
     session, now = uow.session, now or utcnow()
-    finding = load_finding(uow, finding_id, actor, for_update=True)
     values = {"version": finding.version + 1, "updated_at": now}
     values.update(log_change(session, finding, event, finding.state, finding.state, actor, role, now, payload,
                              comment))

@@ -110,9 +110,9 @@ def _act(uow: UnitOfWork, finding: Finding, now: datetime) -> str | None:
         moves = workflow.outgoing(state.name, state.on_overdue) if state.on_overdue else []
         _notify(uow, finding, state, "overdue", now, moves[0].label if moves else None)
         if state.on_overdue:
-            finding.overdue_count += 1  # 查而不改, counted in the transaction that escalates
-            services.advance(uow, finding.id, state.on_overdue, SYSTEM,
-                             {"missed_due": finding.due_at.isoformat(), "rule": OVERDUE_RULE}, now=now)
+            services.advance(uow, finding.id, state.on_overdue, SYSTEM,  # 查而不改, counted by the same UPDATE
+                             {"missed_due": finding.due_at.isoformat(), "rule": OVERDUE_RULE}, now=now,
+                             also_count=("overdue_count",))
             return "fired"  # advance entered the next state and set its sweep_at
         finding.sweep_at = None
         return "overdue"

@@ -31,7 +31,7 @@ class Store:
         self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),
                                                                     os.environ.get("XUNCHA_TIMEZONE"))
         self.instance = instance
-        self.refresh_calendar()
+        self._calendar, self._calendar_read = self.base_calendar, float("-inf")  # read on first use
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
