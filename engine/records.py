@@ -7,9 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from engine import services
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidEvent, InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
+from engine.events import FindingAdvanced
 from engine.fields import field_problems
 from engine.models import (
     Attachment,
@@ -58,20 +60,18 @@ class CommendationInput:
     attachment_ids: tuple[int, ...] = ()
 
 
-def on_advance(uow: UnitOfWork, finding: Finding, transition: Transition, actor: Actor, payload: dict,
-               now: datetime) -> None:
-    """Called by services.advance: firing the `sanction` event records its Sanction in the same transaction."""
-    if transition.event != SANCTION_EVENT:
+def on_advance(uow: UnitOfWork, event: FindingAdvanced) -> None:
+    """Handler: firing the `sanction` event records its Sanction in the same transaction."""
+    if event.transition.event != SANCTION_EVENT:
         return
-    uow.session.add(_sanction(finding.unit_id, payload, actor, now,
+    finding = event.finding
+    uow.session.add(_sanction(finding.unit_id, event.payload, event.actor, event.now,
                               [SanctionFinding(finding_id=finding.id, audit_seq=finding.audit_seq)]))
 
 
 def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *,
                     now: datetime | None = None) -> Sanction:
     """A sanction decided on several findings at once (one unit), by a role that may fire `sanction` on them."""
-    from engine import services  # services imports this module for its `sanction` hook
-
     session, now = uow.session, now or utcnow()
     ids = list(dict.fromkeys(decision.finding_ids))
     if not ids:

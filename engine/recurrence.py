@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,14 +9,13 @@ import sqlalchemy as sa
 from engine import services
 from engine.actors import SYSTEM
 from engine.errors import DomainError
+from engine.events import FindingAdvanced, FindingReported
 from engine.models import Finding, FindingLink
 from engine.unit_of_work import UnitOfWork
-from workflows.model import Transition, Workflow
+from workflows.model import Workflow
 from workflows.rules import DEFAULT_WINDOW
 
 log = logging.getLogger(__name__)
-# Set while a rule's own event runs, so an event a rule fires never sets off the rules again.
-_firing: ContextVar[bool] = ContextVar("xuncha_rule_firing", default=False)
 
 
 def building_of(location: str, separator: str) -> str:
@@ -33,8 +31,9 @@ def same_place(location: str, same: str, separator: str) -> sa.ColumnElement[boo
     return sa.or_(Finding.location == building, Finding.location.startswith(building + separator, autoescape=True))
 
 
-def on_report(uow: UnitOfWork, finding: Finding, now: datetime) -> None:
-    """Called by services.report_finding: link earlier findings of the same category and place, fire the rules."""
+def on_report(uow: UnitOfWork, event: FindingReported) -> None:
+    """Handler: link earlier findings of the same category and place, fire the rules."""
+    finding, now = event.finding, event.now
     workflow = _workflow(uow, finding)
     found, not_fixed = workflow.rules.get("repeat_found"), workflow.rules.get("not_fixed")
     if not found and not not_fixed:
@@ -55,9 +54,11 @@ def on_report(uow: UnitOfWork, finding: Finding, now: datetime) -> None:
                 fire(uow, e, not_fixed["event"], "not_fixed", now)
 
 
-def on_advance(uow: UnitOfWork, finding: Finding, transition: Transition, now: datetime) -> None:
-    """Called by services.advance: a verify-fail or reopen may bring a finding to the 屡改屡犯 threshold."""
-    if _firing.get() or not transition.increment:
+def on_advance(uow: UnitOfWork, event: FindingAdvanced) -> None:
+    """Handler: a verify-fail or reopen may bring a finding to the 屡改屡犯 threshold."""
+    # An event a rule fired (`rule` set) never sets off the rules again.
+    finding, now = event.finding, event.now
+    if event.rule is not None or not event.transition.increment:
         return
     rule = _workflow(uow, finding).rules.get("repeat_failed")
     if rule and finding.failed_verifications + finding.reopenings >= rule["threshold"]:
@@ -88,14 +89,11 @@ def fire(uow: UnitOfWork, finding: Finding, event: str, rule: str, now: datetime
     rule off, so it is logged and skipped; advance raises before it changes anything."""
     if event not in _workflow(uow, finding).events_from(finding.state):
         return False
-    token = _firing.set(True)
     try:
-        services.advance(uow, finding.id, event, SYSTEM, {"rule": rule}, now=now)
+        services.advance(uow, finding.id, event, SYSTEM, rule=rule, now=now)
     except DomainError as exc:
         log.warning("rule %s could not fire %s on finding %s: %s", rule, event, finding.id, exc)
         return False
-    finally:
-        _firing.reset(token)
     return True
 
 

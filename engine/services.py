@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, records
+from engine import audit, messagebus
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import (
@@ -20,6 +20,7 @@ from engine.errors import (
     NotFound,
     VersionConflict,
 )
+from engine.events import FindingAdvanced, FindingReported
 from engine.fields import field_problems
 from engine.models import SEVERITIES, SOURCES, Attachment, Finding, Unit
 from engine.unit_of_work import UnitOfWork
@@ -68,15 +69,20 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     for key, value in log_change(session, finding, "report", None, finding.state, actor, role, now, {},
                                  comment).items():
         setattr(finding, key, value)
-    _loop().on_report(uow, finding, now)  # 屡查屡犯 / 查而不改: links and the rules' events
+    messagebus.publish(uow, FindingReported(finding, actor, now))
     return finding
 
 
 def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload: dict | None = None, *,
             comment: str | None = None, expected_version: int | None = None, now: datetime | None = None,
-            also_count: tuple[str, ...] = (), _for_update: bool = True) -> Finding:
-    """Fire `event` on a finding: check role, unit, fields and guard, move it, and append its audit row."""
+            also_count: tuple[str, ...] = (), rule: str | None = None, _for_update: bool = True) -> Finding:
+    """Fire `event` on a finding: check role, unit, fields and guard, move it, and append its audit row.
+
+    `rule` names the rule on whose behalf the system fires the event (recorded in the payload and the
+    audit row); handlers see it on the `FindingAdvanced` event, so a rule's reaction never sets rules off."""
     session, now, payload = uow.session, now or utcnow(), dict(payload or {})
+    if rule is not None:
+        payload["rule"] = rule
     finding = load_finding(uow, finding_id, actor, for_update=_for_update)
     if expected_version is not None and finding.version != expected_version:
         raise VersionConflict(expected_version, finding.version)
@@ -92,8 +98,7 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     values.update(state=token.state, version=finding.version + 1, updated_at=now)
     values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment))
     _write(session, finding, values)
-    records.on_advance(uow, finding, transition, actor, payload, now)  # firing `sanction` records a Sanction
-    _loop().on_advance(uow, finding, transition, now)  # 屡改屡犯 may fire its rule's event
+    messagebus.publish(uow, FindingAdvanced(finding, transition, from_state, actor, role, payload, now, rule))
     return finding
 
 
@@ -133,13 +138,6 @@ def _write(session: orm.Session, finding: Finding, values: dict) -> None:
     session.execute(_UPDATE, {**values, "_finding": finding.id})
     for key, value in values.items():
         orm.attributes.set_committed_value(finding, key, value)
-
-
-def _loop():
-    # Imported on use: the recurrence rules fire their events through `advance`, so they import this module.
-    from engine import recurrence
-
-    return recurrence
 
 
 def load_finding(uow: UnitOfWork, finding_id: int, actor: Actor, *, for_update: bool = False) -> Finding:

@@ -111,7 +111,7 @@ def _act(uow: UnitOfWork, finding: Finding, now: datetime) -> str | None:
         _notify(uow, finding, state, "overdue", now, moves[0].label if moves else None)
         if state.on_overdue:
             services.advance(uow, finding.id, state.on_overdue, SYSTEM,  # 查而不改, counted by the same UPDATE
-                             {"missed_due": finding.due_at.isoformat(), "rule": OVERDUE_RULE}, now=now,
+                             {"missed_due": finding.due_at.isoformat()}, rule=OVERDUE_RULE, now=now,
                              also_count=("overdue_count",))
             return "fired"  # advance entered the next state and set its sweep_at
         finding.sweep_at = None
