@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from engine import admin, audit, records, services
+from engine import admin, audit, messagebus, services
 from engine.errors import (
     GuardRefused,
     InvalidEvent,
@@ -16,6 +16,7 @@ from engine.errors import (
     NotFound,
     VersionConflict,
 )
+from engine.events import FindingAdvanced
 from engine.models import AuditEntry, Finding
 
 PERMIT_YAML = """\
@@ -282,21 +283,25 @@ def test_guard_refusal_changes_nothing(permit):
     assert snapshot(permit.store, fid) == before
 
 
-@pytest.mark.parametrize("where", ["audit.append", "records.on_advance"])
+@pytest.mark.parametrize("where", ["audit.append", "a handler"])
 def test_failure_after_the_state_change_leaves_nothing_written(campus, monkeypatch, where):
-    """A failure while writing the audit row, or after the finding's row was already updated, undoes it all."""
+    """A failure while writing the audit row, or in a handler after the finding's row was already updated,
+    undoes it all."""
     fid = report(campus)
     before = snapshot(campus.store, fid)
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    module, name = where.split(".")
-    monkeypatch.setattr({"audit": audit, "records": records}[module], name, broken)
+    if where == "audit.append":
+        monkeypatch.setattr(audit, "append", broken)
+    else:
+        monkeypatch.setitem(messagebus._handlers, FindingAdvanced,
+                            [*messagebus.handlers_for(FindingAdvanced), broken])
     with campus.store.uow() as uow:
         with pytest.raises(RuntimeError, match="disk full"):
             services.advance(uow, fid, "assign", campus.actor("inspector"), {})
-        if where == "records.on_advance":  # the UPDATE and the audit INSERT did run inside the transaction
+        if where == "a handler":  # the UPDATE and the audit INSERT did run inside the transaction
             assert uow.session.scalar(sa.select(Finding.state).where(Finding.id == fid)) == "assigned"
     monkeypatch.undo()
     assert snapshot(campus.store, fid) == before
