@@ -42,7 +42,7 @@ def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = N
     session.flush()
     uow.after_commit(uow.store.directory.forget)  # the parent's users reach the new unit from then on
     if calendar is not None:
-        uow.after_commit(uow.store.refresh_calendar)
+        uow.unit_calendar_changed(unit.id, calendar)
     return unit
 
 
@@ -53,7 +53,7 @@ def set_unit_calendar(uow: UnitOfWork, code: str, calendar: str) -> Unit:
     _check_calendar(uow, calendar)
     unit.calendar = calendar
     uow.session.flush()
-    uow.after_commit(uow.store.refresh_calendar)
+    uow.unit_calendar_changed(unit.id, calendar)
     return unit
 
 

@@ -24,6 +24,13 @@ class CalendarBook:
         self.office = WorkCalendar(base.tz, base.periods, self.closed, self.opened, base.days)
         self._named: dict[tuple, WorkCalendar] = {}
 
+    def with_units(self, unit_calendars: dict[int, str | None]) -> CalendarBook:
+        """This book with some units' defaults changed (a transaction that set them sees its own change)."""
+        book = object.__new__(CalendarBook)
+        book.__dict__.update(self.__dict__)
+        book.unit_calendars = {**self.unit_calendars, **unit_calendars}
+        return book
+
     def named(self, spec: CalendarSpec) -> WorkCalendar:
         """The working calendar a configured spec describes, with this book's days where it follows the nation."""
         key = (spec.periods, spec.days)

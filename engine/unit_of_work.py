@@ -84,6 +84,8 @@ class UnitOfWork:
         self.write = write
         self.session: orm.Session | None = None
         self._after_commit: list = []
+        self._unit_calendars: dict[int, str | None] = {}  # set in this transaction, not yet in the store's book
+        self._book: tuple[CalendarBook, CalendarBook] | None = None
 
     @property
     def registry(self) -> WorkflowRegistry:
@@ -95,7 +97,19 @@ class UnitOfWork:
 
     @property
     def calendars(self) -> CalendarBook:
-        return self.store.calendars
+        book = self.store.calendars
+        if not self._unit_calendars:
+            return book
+        if self._book is None or self._book[0] is not book:
+            self._book = (book, book.with_units(self._unit_calendars))
+        return self._book[1]
+
+    def unit_calendar_changed(self, unit_id: int, calendar: str | None) -> None:
+        """Count this unit's due times on `calendar` for the rest of this transaction, and everywhere once
+        committed (this process at once, others within CALENDAR_TTL)."""
+        self._unit_calendars[unit_id] = calendar
+        self._book = None
+        self.after_commit(self.store.refresh_calendar)
 
     @property
     def dialect(self) -> str:
@@ -114,6 +128,7 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
+        self._unit_calendars, self._book = {}, None  # the store's book has them once refreshed
         for callback in callbacks:
             callback()
 
@@ -123,3 +138,4 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._unit_calendars, self._book = {}, None

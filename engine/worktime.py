@@ -143,11 +143,27 @@ class WorkCalendar:
             elif d in self.open_days or self.days == "all":
                 cached = True
             elif self.days == "all_but_holidays":
-                cached = d not in self._holidays(d.year)
+                cached = not self._in_holiday_break(d)
             else:
                 cached = self._holidays(d.year).is_working_day(d)
             self._working[d] = cached
         return cached
+
+    def _in_holiday_break(self, d: date) -> bool:
+        """Whether `d` lies in a statutory holiday break: a run of national days off holding a holiday (the
+        weekend inside the Spring Festival week is part of it; an ordinary weekend is not)."""
+        table = self._holidays(d.year)
+        if table.is_working_day(d):
+            return False
+        for step in (-_ONE_DAY, _ONE_DAY):
+            day = d
+            while True:
+                if day in self._holidays(day.year):
+                    return True
+                day += step
+                if self._holidays(day.year).is_working_day(day):
+                    break
+        return False
 
     def _day_periods(self, d: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(d):
