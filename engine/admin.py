@@ -68,7 +68,7 @@ def known_calendars(uow: UnitOfWork) -> set[str]:
 def _check_calendar(uow: UnitOfWork, calendar: str) -> None:
     known = known_calendars(uow)
     if calendar not in known:
-        raise InvalidFields({"calendar": f"unknown calendar {calendar!r}; the workflows file defines "
+        raise InvalidFields({"calendar": f"unknown calendar {calendar!r}; known: "
                                          f"{', '.join(sorted(known))}"})
 
 
