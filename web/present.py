@@ -82,6 +82,8 @@ def workflow_detail(info: WorkflowInfo) -> dict:
                          "roles": list(t.roles), "field_specs": [field_spec(f) for f in t.fields],
                          "guard": t.guard.source if t.guard else None, "reason": label(t.reason),
                          "increment": list(t.increment)} for t in wf.transitions],
+        "calendars": [{"name": c.name, "label": label(c.label), "hours": c.hours, "days": c.days}
+                      for c in wf.calendars.values()],
     }
 
 

@@ -19,3 +19,13 @@ def test_a_finding_says_which_calendar_its_deadline_was_counted_on(as_, campus):
     assert [(f["id"], f["due_calendar"]) for f in listed] == [(created["id"], "catering")]
     units = {u["code"]: u["calendar"] for u in as_("inspector").get("/units").get_json()}
     assert units["FOOD"] == "catering" and units["PROP"] is None
+
+
+def test_a_workflow_lists_the_calendars_its_due_times_may_name(as_):
+    detail = as_("food").get("/workflows/finding").get_json()
+    calendars = {c["name"]: c for c in detail["calendars"]}
+    assert calendars["catering"]["hours"] == "06:00-20:00" and calendars["catering"]["days"] == "all_but_holidays"
+    assert calendars["round_the_clock"] == {"name": "round_the_clock", "hours": "00:00-24:00", "days": "all",
+                                            "label": {"zh": "全天候（7×24 小时）", "en": "Round the clock (24×7)"}}
+    states = {s["name"]: s for s in detail["states"]}
+    assert states["verifying"]["due"] == "2 working days on office" and states["rectifying"]["due"] == "5 working days"
