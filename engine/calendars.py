@@ -129,7 +129,10 @@ def _set_days(uow: UnitOfWork, actor: Actor, days: list[date], kind: str, note: 
     now = utcnow()
     rows = [CalendarDay(day=d, kind=kind, note=note, created_by=actor.name, created_at=now) for d in days]
     uow.session.add_all(rows)
-    uow.session.flush()
+    try:
+        uow.session.flush()
+    except sa.exc.IntegrityError:  # another administrator set one of them since the check above
+        raise InvalidFields({"days": "one of these days was set meanwhile; list them and try again"}) from None
     uow.after_commit(uow.store.refresh_calendar)
     return rows
 
