@@ -15,13 +15,14 @@ from engine.models import Finding, Unit, User, WorkflowVersion
 from engine.services import enter_state, log_change, require_mapping
 from engine.unit_of_work import UnitOfWork
 from workflows import yamlsrc
+from workflows.calendars import OFFICE
 from workflows.lint import lint_text
 
 TOKEN_PREFIX = "xc_"  # noqa: S105 - a marker that makes leaked tokens easy to spot, not a secret
 
 
 def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = None,
-                name_en: str | None = None) -> Unit:
+                name_en: str | None = None, calendar: str | None = None) -> Unit:
     session = uow.session
     if not code or not code.strip() or len(code) > 64:
         raise InvalidFields({"code": "required, at most 64 characters"})
@@ -34,11 +35,41 @@ def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = N
         parent_id = session.scalar(sa.select(Unit.id).where(Unit.code == parent))
         if parent_id is None:
             raise InvalidFields({"parent": f"no unit with code {parent!r}"})
-    unit = Unit(code=code.strip(), name=name.strip(), name_en=name_en, parent_id=parent_id)
+    if calendar is not None:
+        _check_calendar(uow, calendar)
+    unit = Unit(code=code.strip(), name=name.strip(), name_en=name_en, parent_id=parent_id, calendar=calendar)
     session.add(unit)
     session.flush()
     uow.after_commit(uow.store.directory.forget)  # the parent's users reach the new unit from then on
+    if calendar is not None:
+        uow.unit_calendar_changed(unit.id, calendar)
     return unit
+
+
+def set_unit_calendar(uow: UnitOfWork, code: str, calendar: str) -> Unit:
+    """Count the due times of the unit's findings on `calendar` where a state names none, from the next state
+    entered on; due times already set stay as they were counted."""
+    unit = unit_by_code(uow, code)
+    _check_calendar(uow, calendar)
+    unit.calendar = calendar
+    uow.session.flush()
+    uow.unit_calendar_changed(unit.id, calendar)
+    return unit
+
+
+def known_calendars(uow: UnitOfWork) -> set[str]:
+    """Office and the calendars the active workflow versions' files name."""
+    names = {OFFICE}
+    for row in uow.session.scalars(sa.select(WorkflowVersion).where(WorkflowVersion.active.is_(True))):
+        names.update(uow.registry.get(uow.session, row.name, row.number).calendars)
+    return names
+
+
+def _check_calendar(uow: UnitOfWork, calendar: str) -> None:
+    known = known_calendars(uow)
+    if calendar not in known:
+        raise InvalidFields({"calendar": f"unknown calendar {calendar!r}; known: "
+                                         f"{', '.join(sorted(known))}"})
 
 
 def hash_token(token: str) -> str:
@@ -102,7 +133,10 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
     session, results = uow.session, []
     tree = yamlsrc.parse(text)
     for name, subtree in tree["workflows"].items():
-        digest = hashlib.sha256(json.dumps(subtree, sort_keys=True, ensure_ascii=True,
+        # A workflow's due times are counted on the file's calendars, so they are part of its definition; a file
+        # without calendars keeps the digests it always had.
+        defined = [subtree, tree["calendars"]] if tree.get("calendars") else subtree
+        digest = hashlib.sha256(json.dumps(defined, sort_keys=True, ensure_ascii=True,
                                            default=str).encode("utf-8")).hexdigest()
         current = session.scalars(sa.select(WorkflowVersion).where(
             WorkflowVersion.name == name, WorkflowVersion.active.is_(True))).first()

@@ -24,6 +24,8 @@ UNITS = [  # code, name, name_en, parent
     ("ENERGY", "能源服务中心", "Energy Service Centre", "GAD"),
     ("FEICUI", "翡翠湖校区管委会", "Feicui Lake Campus Management Committee", "GAD"),
 ]
+# The catering centre serves seven days a week: its deadlines count weekends (not the statutory holidays).
+UNIT_CALENDARS = {"FOOD": "catering"}
 USERS = [  # name, display name, roles, unit
     ("wang.jun", "王军（巡查组组长）", "inspector", None),
     ("li.na", "李娜（巡查员）", "inspector", None),
@@ -171,8 +173,11 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
     with store.uow() as uow:
         _refuse_to_repeat(uow)
         tokens = {}
+        calendars = admin.known_calendars(uow)  # a workflows file of one's own may not define them
         for code, name, name_en, parent in UNITS:
-            admin.create_unit(uow, code, name, parent=parent, name_en=name_en)
+            calendar = UNIT_CALENDARS.get(code)
+            admin.create_unit(uow, code, name, parent=parent, name_en=name_en,
+                              calendar=calendar if calendar in calendars else None)
         for name, display, role, unit in USERS:
             _, tokens[name] = admin.create_user(uow, name, [role], unit=unit, display_name=display)
         cast = _Cast(uow)

@@ -22,6 +22,8 @@ class Unit(Base):
     name_en: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # The calendar due times of this unit's findings are counted on when the state names none (None: office).
+    calendar: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     parent: so.Mapped[Unit | None] = so.relationship(remote_side=[id])
 
@@ -94,6 +96,7 @@ class Finding(Base):
     # sweep reads only findings it has work for; and whether the last closing missed no deadline.
     sweep_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
     closed_on_time: so.Mapped[bool | None] = so.mapped_column()
+    due_calendar: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # the calendar due_at was counted on
 
     audit_seq: so.Mapped[int] = so.mapped_column(default=0)  # head of this finding's audit chain,
     audit_head: so.Mapped[str] = so.mapped_column(sa.String(64), default="0" * 64)  # kept to skip a query
@@ -179,15 +182,23 @@ class Notification(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class ClosedDay(Base):
-    """A day the campus does not work although the national calendar says it does (a vacation week)."""
+DAY_KINDS = ("closed", "open")
+
+
+class CalendarDay(Base):
+    """A day an administrator sets against the national calendar: closed (a vacation week) or open (a make-up
+    working day the `holidays` package does not know yet)."""
 
     __tablename__ = "closed_days"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     day: so.Mapped[date] = so.mapped_column(sa.Date, unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), default="closed", server_default="closed")
     note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+ClosedDay = CalendarDay  # the name it had while days could only be closed
 
 
 class FindingLink(Base):

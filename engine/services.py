@@ -271,9 +271,12 @@ def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_nam
     values: dict = {"state_entered_at": now}
     if state.closed:  # on time = no deadline missed, the one in force while closing included
         values["closed_on_time"] = finding.overdue_count == 0 and (finding.due_at is None or now <= finding.due_at)
-    values["due_at"] = due = uow.calendar.add(now, state.due) if state.due else None
-    values["remind_at"] = remind = (uow.calendar.subtract(due, state.remind_before)
+    # Counted on the calendar the due names, else the unit's default, else office; stored times never move after.
+    calendar, on_due, on_remind = uow.calendars.for_state(workflow, state, finding.unit_id)
+    values["due_at"] = due = on_due.add(now, state.due) if state.due else None
+    values["remind_at"] = remind = (on_remind.subtract(due, state.remind_before)
                                     if state.remind_before and due else None)
+    values["due_calendar"] = calendar if due else None
     values["closed_at"] = now if state.closed or state.final else None
     values["sweep_at"] = remind or due  # when engine.timers.sweep acts next
     return values

@@ -1,17 +1,17 @@
-"""Due times at work: the sweep that escalates overdue findings and records reminders; notifications; closed days."""
+"""Due times at work: the sweep that escalates overdue findings and records reminders; notifications."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from engine import services
 from engine.actors import SYSTEM, Actor
 from engine.db import utcnow
-from engine.errors import DomainError, InvalidFields, NotAllowed, NotFound
-from engine.models import ClosedDay, Finding, IdempotencyRecord, Notification
+from engine.errors import DomainError
+from engine.models import Finding, IdempotencyRecord, Notification
 from engine.records import unit_filter
 from engine.unit_of_work import Store, UnitOfWork
 from workflows.model import Label, State
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 OVERDUE_RULE = "overdue"  # the rule name the sweep's events carry in their payload and audit row
 BATCH = 500
 IDEMPOTENCY_TTL = timedelta(hours=24)
-CALENDAR_ADMINS = ("admin",)
 
 
 @dataclass
@@ -54,7 +53,7 @@ def sweep(store: Store, now: datetime | None = None, *, batch: int = BATCH) -> S
     sweeps at once act on a finding once: each locks the row it works on (PostgreSQL: FOR UPDATE SKIP LOCKED;
     SQLite: one writer at a time) and re-checks that it is still due."""
     now = now or utcnow()
-    store.refresh_calendar()  # closed days another process added count from this sweep on
+    store.refresh_calendar()  # closed and open days, units' calendars changed elsewhere count from this sweep on
     report, seen, after = SweepReport(), set(), None
     while True:
         with store.uow(write=False) as uow:
@@ -166,55 +165,3 @@ def sweep_plan(uow: UnitOfWork, now: datetime) -> str:
         return "\n".join(str(r[-1]) for r in rows)
     rows = uow.session.connection().exec_driver_sql(f"EXPLAIN {compiled.string}", params)
     return "\n".join(r[0] for r in rows)
-
-
-# --- closed days: vacation weeks and other days the campus does not work -------------------------------------
-
-def _day(value) -> date:
-    if isinstance(value, datetime) or not isinstance(value, (date, str)):
-        raise InvalidFields({"day": "expected a date as YYYY-MM-DD"})
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidFields({"day": f"{value!r} is not a date as YYYY-MM-DD"}) from None
-    return value
-
-
-def _require_calendar_admin(actor: Actor) -> None:
-    if not any(role in CALENDAR_ADMINS for role in actor.roles):
-        raise NotAllowed(f"{actor.name} may not change the working calendar; it needs one of: "
-                         f"{', '.join(CALENDAR_ADMINS)}", CALENDAR_ADMINS)
-
-
-def add_closed_day(uow: UnitOfWork, actor: Actor, day: date | str, note: str = "") -> ClosedDay:
-    """Close a day; due times counted after the commit skip it (other processes: within CALENDAR_TTL)."""
-    _require_calendar_admin(actor)
-    day = _day(day)
-    if len(note or "") > 200:
-        raise InvalidFields({"note": "at most 200 characters"})
-    if uow.session.scalar(sa.select(ClosedDay.id).where(ClosedDay.day == day)) is not None:
-        raise InvalidFields({"day": f"{day.isoformat()} is closed already"})
-    row = ClosedDay(day=day, note=note or "", created_by=actor.name, created_at=utcnow())
-    uow.session.add(row)
-    uow.session.flush()
-    uow.after_commit(uow.store.refresh_calendar)
-    return row
-
-
-def remove_closed_day(uow: UnitOfWork, actor: Actor, day: date | str) -> None:
-    """Open a closed day again, from the commit on."""
-    _require_calendar_admin(actor)
-    day = _day(day)
-    row = uow.session.scalars(sa.select(ClosedDay).where(ClosedDay.day == day)).first()
-    if row is None:
-        raise NotFound("closed day", day.isoformat())
-    uow.session.delete(row)
-    uow.after_commit(uow.store.refresh_calendar)
-
-
-def list_closed_days(uow: UnitOfWork, since: date | None = None) -> list[ClosedDay]:
-    query = sa.select(ClosedDay).order_by(ClosedDay.day)
-    if since is not None:
-        query = query.where(ClosedDay.day >= since)
-    return list(uow.session.scalars(query))

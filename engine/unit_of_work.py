@@ -7,14 +7,17 @@ import time
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from engine.calendar_book import CalendarBook
 from engine.config import Settings
 from engine.db import make_engine, session_factory
 from engine.directory import Directory
-from engine.models import ClosedDay
+from engine.models import CalendarDay, Unit
 from engine.registry import WorkflowRegistry
 from engine.worktime import WorkCalendar
 
-CALENDAR_TTL = 60.0  # seconds; web workers see closed days added elsewhere (`xuncha calendar add`) this soon
+# Seconds; web workers see closed and open days and units' calendars changed elsewhere (`xuncha calendar ...`,
+# `xuncha unit set`) this soon.
+CALENDAR_TTL = 60.0
 
 
 class Store:
@@ -31,7 +34,7 @@ class Store:
         self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),
                                                                     os.environ.get("XUNCHA_TIMEZONE"))
         self.instance = instance
-        self._calendar, self._calendar_read = self.base_calendar, float("-inf")  # read on first use
+        self._book, self._calendar_read = CalendarBook(self.base_calendar), float("-inf")  # read on first use
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -43,20 +46,27 @@ class Store:
 
     @property
     def calendar(self) -> WorkCalendar:
-        """The working calendar; closed days another process added are seen within CALENDAR_TTL."""
+        """The office calendar; closed and open days another process added are seen within CALENDAR_TTL."""
+        return self.calendars.office
+
+    @property
+    def calendars(self) -> CalendarBook:
+        """Every working calendar and units' defaults; changes made elsewhere are seen within CALENDAR_TTL."""
         if time.monotonic() - self._calendar_read > CALENDAR_TTL:
             self.refresh_calendar()
-        return self._calendar
+        return self._book
 
     def refresh_calendar(self) -> None:
-        """The base calendar plus the closed days stored in the database (none before it is migrated)."""
-        base = self.base_calendar
+        """Read the closed and open days and units' default calendars again (none before it is migrated)."""
         try:
             with self.sessions() as session:
-                days = set(session.scalars(sa.select(ClosedDay.day)))
+                days = session.execute(sa.select(CalendarDay.day, CalendarDay.kind)).all()
+                units = dict(session.execute(
+                    sa.select(Unit.id, Unit.calendar).where(Unit.calendar.is_not(None))).all())
         except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-            days = set()
-        self._calendar = WorkCalendar(base.tz, base.periods, base.closed_days | days, base.open_days - days)
+            days, units = [], {}
+        self._book = CalendarBook(self.base_calendar, {d for d, kind in days if kind == "closed"},
+                                  {d for d, kind in days if kind == "open"}, units)
         self._calendar_read = time.monotonic()
 
     def uow(self, write: bool = True) -> UnitOfWork:
@@ -74,6 +84,8 @@ class UnitOfWork:
         self.write = write
         self.session: orm.Session | None = None
         self._after_commit: list = []
+        self._unit_calendars: dict[int, str | None] = {}  # set in this transaction, not yet in the store's book
+        self._book: tuple[CalendarBook, CalendarBook] | None = None
 
     @property
     def registry(self) -> WorkflowRegistry:
@@ -82,6 +94,22 @@ class UnitOfWork:
     @property
     def calendar(self) -> WorkCalendar:
         return self.store.calendar
+
+    @property
+    def calendars(self) -> CalendarBook:
+        book = self.store.calendars
+        if not self._unit_calendars:
+            return book
+        if self._book is None or self._book[0] is not book:
+            self._book = (book, book.with_units(self._unit_calendars))
+        return self._book[1]
+
+    def unit_calendar_changed(self, unit_id: int, calendar: str | None) -> None:
+        """Count this unit's due times on `calendar` for the rest of this transaction, and everywhere once
+        committed (this process at once, others within CALENDAR_TTL)."""
+        self._unit_calendars[unit_id] = calendar
+        self._book = None
+        self.after_commit(self.store.refresh_calendar)
 
     @property
     def dialect(self) -> str:
@@ -100,6 +128,7 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
+        self._unit_calendars, self._book = {}, None  # the store's book has them once refreshed
         for callback in callbacks:
             callback()
 
@@ -109,3 +138,4 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._unit_calendars, self._book = {}, None

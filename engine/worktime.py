@@ -1,20 +1,20 @@
 """Working-time arithmetic for due dates: campus hours, China's statutory holidays and make-up working days."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from workflows.calendars import DAY_KINDS, Period, check_periods, format_hours, parse_hours
 from workflows.durations import Duration
 
-DEFAULT_PERIODS: tuple[tuple[time, time], ...] = ((time(8, 0), time(12, 0)), (time(14, 0), time(17, 30)))
+DEFAULT_PERIODS: tuple[Period, ...] = ((time(8, 0), time(12, 0)), (time(14, 0), time(17, 30)))
 _PLAIN_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
 _ONE_DAY = timedelta(days=1)
-_SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 
 @lru_cache(maxsize=16)
@@ -23,8 +23,39 @@ def _china(first_year: int, last_year: int) -> holidays.HolidayBase:
     return holidays.China(years=range(first_year, last_year + 1))
 
 
-def _fmt(t: time) -> str:
-    return t.strftime("%H:%M")
+@dataclass(frozen=True)
+class NationalYear:
+    """What the installed `holidays` package says about one year of China's national calendar."""
+
+    year: int
+    official: bool  # the State Council's schedule for the year is in the package; else estimated from the rules
+    notice_years: tuple[int, int] | None  # first and last years whose schedule the package has
+    days_off: tuple[tuple[date, str], ...]  # statutory holidays and the weekdays given off for them, named in Chinese
+    make_up_days: tuple[date, ...]  # weekend days worked in exchange (调休上班)
+    package_version: str = holidays.__version__
+
+
+def _notice_years() -> frozenset[int]:
+    # The package keeps each year's State Council notice (its days off moved, its make-up working days) in
+    # ChinaStaticHolidays; years without one are computed from the statutory rules alone: estimates, and
+    # without make-up working days. Should a release move that table, a year counts as official when the
+    # package knows make-up working days for it.
+    try:
+        from holidays.countries.china import ChinaStaticHolidays
+    except ImportError:
+        return frozenset()
+    return frozenset(getattr(ChinaStaticHolidays, "special_public_holidays", {}))
+
+
+def national_year(year: int) -> NationalYear:
+    """The installed `holidays` package's days off and make-up working days for `year`, and whether they are
+    the State Council's published schedule (official) or estimated from the statutory rules."""
+    table = holidays.China(years=range(year - 1, year + 2), language="zh_CN")
+    days_off = tuple((d, str(name)) for d, name in sorted(table.items()) if d.year == year)
+    make_up = tuple(sorted(d for d in table.weekend_workdays if d.year == year))
+    notices = _notice_years()
+    official = year in notices if notices else bool(make_up)
+    return NationalYear(year, official, (min(notices), max(notices)) if notices else None, days_off, make_up)
 
 
 def _dates(values: Iterable[date | str] | str, what: str) -> frozenset[date]:
@@ -46,23 +77,6 @@ def _dates(values: Iterable[date | str] | str, what: str) -> frozenset[date]:
     return frozenset(out)
 
 
-def _parse_hours(text: str) -> tuple[tuple[time, time], ...]:
-    periods = []
-    for part in text.split(","):
-        match = _SPAN.match(part.strip())
-        try:
-            if not match:
-                raise ValueError
-            h1, m1, h2, m2 = (int(g) for g in match.groups())
-            periods.append((time(h1, m1), time(h2, m2)))
-        except ValueError:
-            raise ValueError(
-                f"bad working-hours part {part.strip()!r} in {text!r}: expected HH:MM-HH:MM, "
-                "e.g. '08:00-12:00,14:00-17:30'"
-            ) from None
-    return tuple(periods)
-
-
 def _aware_utc(value: datetime, name: str) -> datetime:
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
@@ -73,27 +87,23 @@ def _aware_utc(value: datetime, name: str) -> datetime:
 
 class WorkCalendar:
     """Working time on campus: zone, working hours, China's statutory holidays and make-up working days
-    (from the maintained `holidays` package), plus extra closed and open days an administrator adds."""
+    (from the maintained `holidays` package), plus extra closed and open days an administrator adds.
+
+    `days` says which days are worked (workflows.calendars.DAY_KINDS): the national working days (the default),
+    every day but the statutory holidays, or every day; closed and open days override it."""
 
     def __init__(self, tz: str = "Asia/Shanghai",
-                 periods: tuple[tuple[time, time], ...] = DEFAULT_PERIODS,
-                 closed_days: Iterable[date] = (), open_days: Iterable[date] = ()):
+                 periods: tuple[Period, ...] = DEFAULT_PERIODS,
+                 closed_days: Iterable[date] = (), open_days: Iterable[date] = (), days: str = "workdays"):
         try:
             self.zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise ValueError(f"unknown time zone {tz!r}") from None
-        self.tz = tz
+        if days not in DAY_KINDS:
+            raise ValueError(f"unknown kind of days {days!r}; one of {', '.join(DAY_KINDS)}")
+        self.tz, self.days = tz, days
         periods = tuple((start, end) for start, end in periods)
-        if not periods:
-            raise ValueError("at least one working period is needed")
-        previous_end = None
-        for start, end in periods:
-            span = f"{_fmt(start)}-{_fmt(end)}"
-            if end <= start:
-                raise ValueError(f"working period {span} ends before it starts (periods cannot cross midnight)")
-            if previous_end is not None and start < previous_end:
-                raise ValueError(f"working period {span} overlaps or precedes the one before it")
-            previous_end = end
+        check_periods(periods)
         self.periods = periods
         self.closed_days = _dates(closed_days, "closed_days")
         self.open_days = _dates(open_days, "open_days")
@@ -106,12 +116,11 @@ class WorkCalendar:
     @classmethod
     def from_settings(cls, hours: str | None = None, tz: str | None = None,
                       closed_days=(), open_days=()) -> WorkCalendar:
-        periods = _parse_hours(hours) if hours and hours.strip() else DEFAULT_PERIODS
+        periods = parse_hours(hours) if hours and hours.strip() else DEFAULT_PERIODS
         return cls(tz or "Asia/Shanghai", periods, closed_days, open_days)
 
     def __repr__(self) -> str:
-        hours = ",".join(f"{_fmt(s)}-{_fmt(e)}" for s, e in self.periods)
-        return (f"WorkCalendar(tz={self.tz!r}, hours={hours!r}, "
+        return (f"WorkCalendar(tz={self.tz!r}, hours={format_hours(self.periods)!r}, days={self.days!r}, "
                 f"closed={len(self.closed_days)}, open={len(self.open_days)})")
 
     def _holidays(self, year: int) -> holidays.HolidayBase:
@@ -131,23 +140,43 @@ class WorkCalendar:
         if cached is None:
             if d in self.closed_days:
                 cached = False
-            elif d in self.open_days:
+            elif d in self.open_days or self.days == "all":
                 cached = True
+            elif self.days == "all_but_holidays":
+                cached = not self._in_holiday_break(d)
             else:
                 cached = self._holidays(d.year).is_working_day(d)
             self._working[d] = cached
         return cached
+
+    def _in_holiday_break(self, d: date) -> bool:
+        """Whether `d` lies in a statutory holiday break: a run of national days off holding a holiday (the
+        weekend inside the Spring Festival week is part of it; an ordinary weekend is not)."""
+        table = self._holidays(d.year)
+        if table.is_working_day(d):
+            return False
+        for step in (-_ONE_DAY, _ONE_DAY):
+            day = d
+            while True:
+                if day in self._holidays(day.year):
+                    return True
+                day += step
+                if self._holidays(day.year).is_working_day(day):
+                    break
+        return False
 
     def _day_periods(self, d: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(d):
             return []
         # Bounds in UTC so working time is real elapsed time, even on a DST change day in the calendar's zone.
         return [(datetime.combine(d, s, self.zone).astimezone(UTC),
-                 datetime.combine(d, e, self.zone).astimezone(UTC)) for s, e in self.periods]
+                 (datetime.combine(d, e, self.zone) if e is not None
+                  else datetime.combine(d + _ONE_DAY, time(0), self.zone)).astimezone(UTC))
+                for s, e in self.periods]
 
     def _one_day(self) -> timedelta:
-        return sum((datetime.combine(date.min, e) - datetime.combine(date.min, s) for s, e in self.periods),
-                   timedelta())
+        return sum(((timedelta(days=1) if e is None else datetime.combine(date.min, e) - datetime.min)
+                    - (datetime.combine(date.min, s) - datetime.min) for s, e in self.periods), timedelta())
 
     def _amount(self, duration: Duration) -> tuple[timedelta, bool]:
         if duration.amount < 0:

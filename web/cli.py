@@ -179,20 +179,38 @@ def unit() -> None:
     """Manage units (the department, centres, offices)."""
 
 
+CALENDAR_HELP = "calendar its due times are counted on where a state names none (default: office)"
+
+
 @unit.command("create")
 @click.argument("code")
 @click.option("--name", required=True)
 @click.option("--name-en", default=None)
 @click.option("--parent", default=None, help="code of the parent unit")
-def unit_create(code: str, name: str, name_en: str | None, parent: str | None) -> None:
+@click.option("--calendar", default=None, help=CALENDAR_HELP)
+def unit_create(code: str, name: str, name_en: str | None, parent: str | None, calendar: str | None) -> None:
     """Create a unit."""
     try:
         with _store().uow() as uow:
-            admin.create_unit(uow, code, name, parent=parent, name_en=name_en)
+            admin.create_unit(uow, code, name, parent=parent, name_en=name_en, calendar=calendar)
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"unit {code} created")
+
+
+@unit.command("set")
+@click.argument("code")
+@click.option("--calendar", required=True, help=CALENDAR_HELP)
+def unit_set(code: str, calendar: str) -> None:
+    """Change a unit's default calendar; due times already set stay as they were counted."""
+    try:
+        with _store().uow() as uow:
+            admin.set_unit_calendar(uow, code, calendar)
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"unit {code}: due times are counted on {calendar} from the next state entered")
 
 
 @main.group("audit")
@@ -239,7 +257,18 @@ def sweep(now_text: str | None) -> None:
 
 @main.group()
 def calendar() -> None:
-    """Days the campus is closed although the national calendar works (vacation weeks)."""
+    """Days set against the national calendar: closed days (vacations) and open days (调休上班)."""
+
+
+def _change_days(change, days: tuple[str, ...], by: str | None, *args) -> int:
+    store = _store()
+    try:
+        with store.uow() as uow:
+            rows = change(uow, Actor(by or _operator(), ("admin",)), list(days), *args)
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    return len(rows)
 
 
 @calendar.command("add")
@@ -247,58 +276,64 @@ def calendar() -> None:
 @click.option("--note", default="", help="why, e.g. 暑假")
 @click.option("--by", default=None)
 def calendar_add(days: tuple[str, ...], note: str, by: str | None) -> None:
-    """Close DAYS (YYYY-MM-DD, or FIRST..LAST for a range); due times counted from now on skip them."""
-    from datetime import date, timedelta
+    """Close DAYS (YYYY-MM-DD, FIRST..LAST, comma lists); due times counted from now on skip them."""
+    from engine import calendars
 
-    from engine import timers
+    click.echo(f"{_change_days(calendars.close_days, days, by, note)} day(s) closed")
 
-    wanted = []
-    for text in days:
-        first, sep, last = text.partition("..")
-        try:
-            lo, hi = date.fromisoformat(first), date.fromisoformat(last) if sep else date.fromisoformat(first)
-        except ValueError:
-            raise click.BadParameter(f"{text!r}: expected YYYY-MM-DD or FIRST..LAST") from None
-        if hi < lo or (hi - lo).days > 366:
-            raise click.BadParameter(f"{text!r}: the range must run forward and span at most a year")
-        wanted += [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
-    store = _store()
-    try:
-        with store.uow() as uow:
-            for day in wanted:
-                timers.add_closed_day(uow, Actor(by or _operator(), ("admin",)), day, note)
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    store.refresh_calendar()
-    click.echo(f"{len(wanted)} day(s) closed")
+
+@calendar.command("open")
+@click.argument("days", nargs=-1, required=True)
+@click.option("--note", default="", help="why, e.g. 春节调休上班")
+@click.option("--by", default=None)
+def calendar_open(days: tuple[str, ...], note: str, by: str | None) -> None:
+    """Open DAYS (调休上班; same forms as `add`): due times counted from now on work them."""
+    from engine import calendars
+
+    click.echo(f"{_change_days(calendars.open_days, days, by, note)} day(s) opened")
 
 
 @calendar.command("list")
 def calendar_list() -> None:
-    """List the closed days."""
-    from engine import timers
+    """List the closed and open days: day, kind, note, who set it."""
+    from engine import calendars
 
     with _store().uow(write=False) as uow:
-        for row in timers.list_closed_days(uow):
-            click.echo(f"{row.day.isoformat()}\t{row.note}\t{row.created_by}")
+        for row in calendars.list_days(uow):
+            click.echo(f"{row.day.isoformat()}\t{row.kind}\t{row.note}\t{row.created_by}")
 
 
 @calendar.command("remove")
 @click.argument("days", nargs=-1, required=True)
 @click.option("--by", default=None)
 def calendar_remove(days: tuple[str, ...], by: str | None) -> None:
-    """Open closed DAYS again."""
-    from engine import timers
+    """Give closed or open DAYS back to the national calendar."""
+    from engine import calendars
+
+    click.echo(f"{_change_days(calendars.remove_days, days, by)} day(s) removed")
+
+
+@calendar.command("check")
+@click.argument("year", type=int)
+def calendar_check(year: int) -> None:
+    """Say whether YEAR's national calendar is official or estimated, and list the days it will use."""
+    from engine import calendars
 
     try:
-        with _store().uow() as uow:
-            for day in days:
-                timers.remove_closed_day(uow, Actor(by or _operator(), ("admin",)), day)
-            uow.commit()
+        with _store().uow(write=False) as uow:
+            check = calendars.check_year(uow, year)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{len(days)} day(s) opened")
+    national = check.national
+    known = f"{national.notice_years[0]}-{national.notice_years[1]}" if national.notice_years else "none"
+    if check.official:
+        click.echo(f"{year}: official: the State Council's schedule, from holidays {national.package_version}")
+    else:
+        click.echo(f"{year}: estimated: holidays {national.package_version} has the State Council's schedules for "
+                   f"{known} only; {year}'s holidays follow the statutory rules and it knows no make-up working "
+                   "days. Enter the published schedule with `xuncha calendar open` and `xuncha calendar add`.")
+    for item in check.days:
+        click.echo(f"{item.day.isoformat()}\t{item.kind}\t{item.note}\t{item.source}")
 
 
 @main.command()

@@ -57,8 +57,8 @@ LOCATION = {"Location": {"schema": {"type": "string"}}}
 @units.response(200, UnitSchema(many=True))
 def unit_list():
     """Every unit, by code, with its parent's code."""
-    return [{"code": u.code, "name": u.name, "name_en": u.name_en, "parent": u.parent.code if u.parent else None}
-            for u in queries.list_units(uow())]
+    return [{"code": u.code, "name": u.name, "name_en": u.name_en, "parent": u.parent.code if u.parent else None,
+             "calendar": u.calendar} for u in queries.list_units(uow())]
 
 
 @units.route(f"/{CODE}/scorecard", methods=["GET"])

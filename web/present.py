@@ -35,7 +35,7 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
         "inspection_round": f.inspection_round,
         "workflow": {"name": f.workflow_name, "version": f.workflow_version},
         "state": {"name": f.state, "label": label(state.label), "final": state.final, "closed": state.closed},
-        "version": f.version, "due_at": f.due_at, "remind_at": f.remind_at,
+        "version": f.version, "due_at": f.due_at, "remind_at": f.remind_at, "due_calendar": f.due_calendar,
         "overdue": f.due_at is not None and f.due_at < now,
         "failed_verifications": f.failed_verifications, "reopenings": f.reopenings,
         "overdue_count": f.overdue_count, "repeat_of": f.repeat_of_id, "repeat_count": f.repeat_count,
@@ -82,6 +82,8 @@ def workflow_detail(info: WorkflowInfo) -> dict:
                          "roles": list(t.roles), "field_specs": [field_spec(f) for f in t.fields],
                          "guard": t.guard.source if t.guard else None, "reason": label(t.reason),
                          "increment": list(t.increment)} for t in wf.transitions],
+        "calendars": [{"name": c.name, "label": label(c.label), "hours": c.hours, "days": c.days}
+                      for c in wf.calendars.values()],
     }
 
 

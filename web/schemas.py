@@ -169,6 +169,8 @@ class FindingSchema(Schema):
     version = fields.Integer(required=True, metadata={"description": "bumped by every change; the ETag"})
     due_at = fields.DateTime(allow_none=True)
     remind_at = fields.DateTime(allow_none=True)
+    due_calendar = fields.String(allow_none=True, metadata={
+        "description": "the working calendar due_at was counted on (office, or one the workflows file names)"})
     overdue = fields.Boolean(required=True)
     failed_verifications = fields.Integer(required=True)
     reopenings = fields.Integer(required=True)

@@ -45,6 +45,8 @@ class UnitSchema(Schema):
     name = fields.String(required=True)
     name_en = fields.String(allow_none=True)
     parent = fields.String(allow_none=True, required=True, metadata={"description": "the parent unit's code"})
+    calendar = fields.String(allow_none=True, metadata={
+        "description": "the calendar its findings' due times are counted on where a state names none (null: office)"})
 
 
 class PeriodQuerySchema(Schema):

@@ -31,6 +31,15 @@ class StateSchema(Schema):
     on_overdue = fields.String(allow_none=True)
 
 
+class CalendarSchema(Schema):
+    """A working calendar due times may be counted on; `office` is built in and not listed."""
+
+    name = fields.String(required=True)
+    label = fields.Nested(LabelSchema, required=True)
+    hours = fields.String(required=True, metadata={"description": "working periods, e.g. 06:00-20:00"})
+    days = fields.String(required=True, metadata={"description": "workdays, all_but_holidays or all"})
+
+
 class TransitionSpecSchema(Schema):
     event = fields.String(required=True)
     label = fields.Nested(LabelSchema, required=True)
@@ -52,6 +61,8 @@ class WorkflowDetailSchema(WorkflowSummarySchema):
     roles = fields.List(fields.Nested(RoleSchema), required=True)
     states = fields.List(fields.Nested(StateSchema), required=True)
     transitions = fields.List(fields.Nested(TransitionSpecSchema), required=True)
+    calendars = fields.List(fields.Nested(CalendarSchema), metadata={
+        "description": "the named calendars of the version's file (due times may say `on NAME`)"})
 
 
 class VersionSchema(Schema):

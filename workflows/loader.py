@@ -7,6 +7,7 @@ import yaml
 from marshmallow import ValidationError
 
 from workflows import yamlsrc
+from workflows.calendars import OFFICE, CalendarSpec
 from workflows.errors import DefinitionError, Problem
 from workflows.guards import GuardSyntaxError, compile_guard
 from workflows.model import Definition, Field, Label, Role, State, Transition, Workflow
@@ -33,17 +34,19 @@ def load_text(text: str, file: str = "<string>") -> Definition:
     except ValidationError as exc:
         raise DefinitionError(_shape_problems(exc.messages, tree, file)) from None
     problems: list[Problem] = []
+    calendars = {name: CalendarSpec(name, _label(raw["label"]), raw["hours"], raw["days"],
+                                    tree["calendars"].line_of(name)) for name, raw in data["calendars"].items()}
     built = {}
     for name, raw in data["workflows"].items():
         node = tree["workflows"][name]
-        workflow = _resolve(name, raw, node, file, problems)
+        workflow = _resolve(name, raw, node, file, problems, calendars)
         if workflow is not None:
             built[name] = workflow
     if problems:
         raise DefinitionError(problems)
     for workflow in built.values():
         workflow.machine = build_machine(workflow)
-    return Definition(built, text, file)
+    return Definition(built, text, file, calendars)
 
 
 def _parse(text: str, file: str):
@@ -101,7 +104,7 @@ def _label(raw) -> Label | None:
     return Label(raw["zh"], raw["en"]) if raw else None
 
 
-def _resolve(name, raw, node, file, problems) -> Workflow | None:
+def _resolve(name, raw, node, file, problems, calendars) -> Workflow | None:
     """Check the names that refer to each other (states, roles, events) and build the objects."""
     start = len(problems)
 
@@ -152,11 +155,17 @@ def _resolve(name, raw, node, file, problems) -> Workflow | None:
             problem(state.line, f"state {state.name!r}: on_overdue needs a due time")
         if state.remind_before and not state.due:
             problem(state.line, f"state {state.name!r}: remind_before needs a due time")
+        for key in ("due", "remind_before"):
+            named = getattr(state, key).calendar if getattr(state, key) else None
+            if named and named != OFFICE and named not in calendars:
+                problem(node["states"][state.name].line_of(key),
+                        f"state {state.name!r}: {key} names unknown calendar {named!r}; "
+                        f"known: {', '.join(sorted({OFFICE, *calendars}))}")
     problems.extend(rule_problems(name, raw["rules"], node.get("rules"), states, roles, transitions, file))
     if len(problems) > start:
         return None
     return Workflow(name, _label(raw["label"]), initial, roles, states, transitions,
-                    tuple(raw["reporters"]), dict(raw["rules"]), node.line)
+                    tuple(raw["reporters"]), dict(raw["rules"]), node.line, calendars=calendars)
 
 
 def _initial(raw, node, states, problem) -> str | None:

@@ -84,6 +84,9 @@ class Workflow:
     rules: dict = field(default_factory=dict)  # recurrence and scorecard settings, read by the engine
     line: int | None = None
     machine: Any = None  # transitions.Machine, built once per loaded version
+    # The named calendars of the file it was loaded from (workflows.calendars.CalendarSpec by name); due times
+    # may name one, and a unit's default calendar is looked up here.
+    calendars: dict = field(default_factory=dict)
 
     def outgoing(self, state: str, event: str | None = None) -> list[Transition]:
         return [t for t in self.transitions
@@ -103,6 +106,7 @@ class Definition:
     workflows: dict[str, Workflow]
     text: str
     file: str = "<string>"
+    calendars: dict = field(default_factory=dict)  # workflows.calendars.CalendarSpec by name
 
     @property
     def sha256(self) -> str:

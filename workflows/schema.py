@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from workflows.calendars import DAY_KINDS, OFFICE
 from workflows.model import COUNTERS, FIELD_TYPES
 from workflows.rules import RulesSchema
 
@@ -98,7 +99,28 @@ class WorkflowSchema(Schema):
     rules = fields.Nested(RulesSchema, load_default=dict)  # recurrence and scorecard settings (workflows.rules)
 
 
+class HoursText(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        from workflows.calendars import parse_hours
+
+        if not isinstance(value, str):
+            raise ValidationError("working hours are text such as '06:00-20:00' or '08:00-12:00,14:00-17:30'")
+        try:
+            return parse_hours(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class CalendarSchema(Schema):
+    label = LabelField(required=True)
+    hours = HoursText(required=True)
+    days = fields.String(load_default="workdays", validate=validate.OneOf(DAY_KINDS))
+
+
 class FileSchema(Schema):
     version = fields.Integer(load_default=1, validate=validate.Equal(1))
+    calendars = fields.Dict(keys=fields.String(validate=[_NAME, validate.NoneOf(
+        [OFFICE], error=f"{OFFICE!r} is built in: office hours (XUNCHA_WORK_HOURS) on the national calendar")]),
+        values=fields.Nested(CalendarSchema), load_default=dict)
     workflows = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(WorkflowSchema),
                             required=True, validate=validate.Length(min=1))

@@ -231,7 +231,7 @@ def test_notifications_after_a_sweep_reach_the_unit_responsible(as_, campus):
 def test_units_are_listed_with_their_parent(as_):
     units = {u["code"]: u for u in as_("student").get("/units").get_json()}
     assert units["PROP-DORM"] == {"code": "PROP-DORM", "name": "物业服务中心宿管科", "name_en": "Dormitory section",
-                                  "parent": "PROP"}
+                                  "parent": "PROP", "calendar": None}
     assert units["GAD"]["parent"] is None and len(units) == 5
     assert as_(None).get("/units").status_code == 401
 

@@ -99,6 +99,20 @@ def test_demo_builds_a_campus_whose_findings_went_through_the_loop(store):
     assert list(tokens) == [u[0] for u in USERS]
 
 
+def test_demo_catering_centre_counts_its_deadlines_on_its_seven_day_calendar(store):
+    build_demo(store, findings=80, seed=7, now=NOW)
+    with store.uow(write=False) as uow:
+        session = uow.session
+        assert dict(session.execute(sa.select(Unit.code, Unit.calendar).where(Unit.calendar.is_not(None))).all()) \
+            == {"FOOD": "catering"}
+        rows = session.execute(sa.select(Unit.code, Finding.state, Finding.due_calendar)
+                               .join(Unit, Unit.id == Finding.unit_id).where(Finding.due_at.is_not(None))).all()
+    acting = {"assigned", "rectifying", "escalated"}  # states whose due names no calendar: the unit's applies
+    expected = [("catering" if code == "FOOD" and state in acting else "office") for code, state, _ in rows]
+    assert [calendar for *_, calendar in rows] == expected
+    assert "catering" in expected
+
+
 def test_same_seed_same_findings_on_any_database(store, sqlite_template, tmp_path):
     build_demo(store, findings=40, seed=11, now=NOW)
     with _second_sqlite_store(sqlite_template, tmp_path / "again.db") as again:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from engine import admin, audit, services, timers
+from engine import admin, audit, calendars, services, timers
 from engine.models import AuditEntry, Finding, Notification
 from web.cli import main
 
@@ -205,14 +205,14 @@ def test_closed_days_push_due_times_back(campus, db_url, monkeypatch):
     try:
         assert other.calendar.is_working_day(datetime(2026, 3, 4).date())
         with store.uow() as uow:
-            timers.add_closed_day(uow, campus.actor("admin"), "2026-03-04", "校庆")
+            calendars.close_days(uow, campus.actor("admin"), "2026-03-04", "校庆")
             uow.commit()
         assert finding(store, report(campus)).due_at == datetime(2026, 3, 5, 9, 0, tzinfo=SH)
         assert other.calendar.is_working_day(datetime(2026, 3, 4).date())  # until its copy is old enough
         monkeypatch.setattr(unit_of_work, "CALENDAR_TTL", 0.0)
         assert not other.calendar.is_working_day(datetime(2026, 3, 4).date())
         with store.uow() as uow:
-            timers.remove_closed_day(uow, campus.actor("admin"), "2026-03-04")
+            calendars.remove_days(uow, campus.actor("admin"), "2026-03-04")
             uow.commit()
         assert finding(store, report(campus)).due_at == DUE
     finally:

@@ -139,7 +139,7 @@ def test_file_with_lint_errors_is_refused(store):
 
 
 def test_warnings_alone_do_not_stop_a_load(store):
-    warned = V1.replace("        due: 2 working days\n        remind_before: 4 working hours\n", "", 1)
+    warned = V1.replace("        due: 2 working days on office\n        remind_before: 4 working hours\n", "", 1)
     assert warned != V1
     assert load(store, warned) == [admin.Loaded("finding", 2, True)]
 

@@ -171,3 +171,20 @@ def test_problems_are_sorted_by_line():
             .replace("      done:", "      limbo: {label: 悬空, final: true}\n      done:"))
     lines = [p.line for p in lint(text)]
     assert len(lines) == 2 and lines == sorted(lines)
+
+
+def test_an_unknown_calendar_is_named_with_its_line():
+    text = "calendars:\n  catering: {label: 餐饮, hours: '06:00-20:00', days: all_but_holidays}\n" + BASE.replace(
+        "version: 1\n", "").replace("due: 2h}", "due: 2h, remind_before: 1 hour on catring}")
+    problems = lint_text(text, "w.yaml")
+    line = line_of(text, "on catring")
+    assert [str(p) for p in problems] == [
+        f"w.yaml:{line}: error: workflow 'loop': state 'checking': remind_before names unknown calendar 'catring'; "
+        "known: catering, office"]
+    assert lint_text(text.replace("catring", "catering"), "w.yaml") == []
+
+
+def test_a_calendar_with_bad_hours_or_days_is_named_with_its_line():
+    text = "calendars:\n  night:\n    label: 夜班\n    hours: '22:00-06:00'\n    days: weekends\n" + BASE
+    messages = {(p.line, p.message.split(":")[0]) for p in lint_text(text, "w.yaml")}
+    assert messages == {(4, "calendars.night.hours"), (5, "calendars.night.days")}
