@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, InvalidInput, NotFound, WorkflowRejected
@@ -21,7 +22,7 @@ TOKEN_PREFIX = "xc_"  # noqa: S105 - a marker that makes leaked tokens easy to s
 
 
 def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = None,
-                name_en: str | None = None) -> Unit:
+                name_en: str | None = None, by: Actor | str = "system") -> Unit:
     session = uow.session
     if not code or not code.strip() or len(code) > 64:
         raise InvalidFields({"code": "required, at most 64 characters"})
@@ -36,7 +37,7 @@ def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = N
             raise InvalidFields({"parent": f"no unit with code {parent!r}"})
     unit = Unit(code=code.strip(), name=name.strip(), name_en=name_en, parent_id=parent_id)
     session.add(unit)
-    session.flush()
+    audit.record_row(session, "create", by, unit)
     uow.after_commit(uow.store.directory.forget)  # the parent's users reach the new unit from then on
     return unit
 
@@ -47,7 +48,7 @@ def hash_token(token: str) -> str:
 
 
 def create_user(uow: UnitOfWork, name: str, roles: list[str], *, unit: str | None = None,
-                display_name: str | None = None) -> tuple[User, str]:
+                display_name: str | None = None, by: Actor | str = "system") -> tuple[User, str]:
     """Create a user and return it with its API token; only the token's hash is stored."""
     session = uow.session
     if not name or not name.strip() or len(name) > 100:
@@ -69,7 +70,7 @@ def create_user(uow: UnitOfWork, name: str, roles: list[str], *, unit: str | Non
     user = User(name=name.strip(), display_name=display_name, roles=list(roles), unit_id=unit_id,
                 token_hash=hash_token(token))
     session.add(user)
-    session.flush()
+    audit.record_row(session, "create", by, user)
     return user, token
 
 
@@ -113,9 +114,11 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
                                  .where(WorkflowVersion.name == name)) or 0) + 1
         if current is not None:
             current.active = False
-        session.add(WorkflowVersion(name=name, number=number, yaml_text=text, sha256=digest, created_by=by,
-                                    created_at=utcnow(), active=True))
-        session.flush()
+            audit.record_row(session, "deactivate", by, current)
+        version = WorkflowVersion(name=name, number=number, yaml_text=text, sha256=digest, created_by=by,
+                                  created_at=utcnow(), active=True)
+        session.add(version)
+        audit.record_row(session, "load", by, version, extra={"file": file})
         results.append(Loaded(name, number, True))
     return results
 
@@ -145,6 +148,9 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
                           {"from_version": from_version, "to_version": to_version,
                            "mapping": dict(sorted(mapping.items()))}, comment)
         finding.audit_seq, finding.audit_head = head["audit_seq"], head["audit_head"]
+    audit.record_change(session, "workflows", "migrate", actor,
+                        {"workflow": name, "to_version": to_version, "mapping": dict(sorted(mapping.items())),
+                         "findings": [f.id for f in findings]}, at=now)
     return len(findings)
 
 

@@ -33,20 +33,29 @@ def same_place(location: str, same: str, separator: str) -> sa.ColumnElement[boo
     return sa.or_(Finding.location == building, Finding.location.startswith(building + separator, autoescape=True))
 
 
-def on_report(uow: UnitOfWork, finding: Finding, now: datetime) -> None:
-    """Called by services.report_finding: link earlier findings of the same category and place, fire the rules."""
+def link_earlier(uow: UnitOfWork, finding: Finding, now: datetime) -> list[Finding]:
+    """Called by services.report_finding before the report's audit row: link earlier findings of the same
+    category and place and set the repeat columns, so the row records them; returns the earlier findings."""
     workflow = _workflow(uow, finding)
     found, not_fixed = workflow.rules.get("repeat_found"), workflow.rules.get("not_fixed")
     if not found and not not_fixed:
-        return
+        return []
     earlier = earlier_findings(uow, finding, found or {}, now)
+    for e in earlier:
+        uow.session.add(FindingLink(finding_id=finding.id, earlier_id=e.id, earlier_open=is_open(uow, e),
+                                    created_at=now))
+    if earlier:
+        finding.repeat_of_id, finding.repeat_count = earlier[0].id, len(earlier)
+    return earlier
+
+
+def on_report(uow: UnitOfWork, finding: Finding, earlier: list[Finding], now: datetime) -> None:
+    """Called by services.report_finding after the report's audit row: fire the rules the links set off."""
     if not earlier:
         return
+    workflow = _workflow(uow, finding)
+    found, not_fixed = workflow.rules.get("repeat_found"), workflow.rules.get("not_fixed")
     open_ids = {e.id for e in earlier if is_open(uow, e)}
-    for e in earlier:
-        uow.session.add(FindingLink(finding_id=finding.id, earlier_id=e.id, earlier_open=e.id in open_ids,
-                                    created_at=now))
-    finding.repeat_of_id, finding.repeat_count = earlier[0].id, len(earlier)
     if found and found["event"] and finding.repeat_count >= found["threshold"]:
         fire(uow, finding, found["event"], "repeat_found", now)
     if not_fixed and not_fixed["event"] and not_fixed["reported_again_while_open"]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from engine import services
+from engine import audit, services
 from engine.actors import SYSTEM, Actor
 from engine.db import utcnow
 from engine.errors import DomainError, InvalidFields, NotAllowed, NotFound
@@ -197,7 +197,7 @@ def add_closed_day(uow: UnitOfWork, actor: Actor, day: date | str, note: str = "
         raise InvalidFields({"day": f"{day.isoformat()} is closed already"})
     row = ClosedDay(day=day, note=note or "", created_by=actor.name, created_at=utcnow())
     uow.session.add(row)
-    uow.session.flush()
+    audit.record_row(uow.session, "close", actor, row)
     uow.after_commit(uow.store.refresh_calendar)
     return row
 
@@ -209,6 +209,7 @@ def remove_closed_day(uow: UnitOfWork, actor: Actor, day: date | str) -> None:
     row = uow.session.scalars(sa.select(ClosedDay).where(ClosedDay.day == day)).first()
     if row is None:
         raise NotFound("closed day", day.isoformat())
+    audit.record_row(uow.session, "open", actor, row, deleted=True)
     uow.session.delete(row)
     uow.after_commit(uow.store.refresh_calendar)
 
