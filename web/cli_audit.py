@@ -51,14 +51,15 @@ def audit_verify(finding_id: int | None, all_breaks: bool, anchor: str | None, s
     if report.anchor:
         how += f"; anchor {report.anchor['digest']} of {report.anchor['at']} ({report.anchor['rows']} rows) " \
                + ("holds" if report.anchor["ok"] else "does NOT hold")
-    if report.ok:
-        click.echo(f"ok {report.rows_checked} rows, {report.records_checked} record rows; {how}")
+    if report.ok:  # stdout keeps to `ok N rows` for scripts; what was checked goes to stderr
+        click.echo(f"ok {report.rows_checked} rows")
+        click.echo(f"{report.records_checked} record rows; {how}", err=True)
         return
     for item in report.breaks or [report.as_dict()]:
         where = f"finding {item['finding_id']}" if item.get("finding_id") else f"chain {item.get('chain')}"
         seq = f" seq {item['seq']}" if item.get("seq") else ""
         click.echo(f"broken: {where}{seq}: {item['problem']}")
-    click.echo(f"{report.break_count} break(s); {report.rows_checked} rows checked; {how}")
+    click.echo(f"{report.break_count} break(s); {report.rows_checked} rows checked; {how}", err=True)
     sys.exit(1)
 
 

@@ -1,8 +1,11 @@
 """Shared by the audit attack tests: a keyed campus with history, and SQL run as a database owner would."""
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import sqlalchemy as sa
-from conftest import Campus, build_campus
 from shipped_workflows import QUIET_WORKFLOWS, WORKFLOWS_YAML
 
 from engine import admin, audit, records, services
@@ -12,6 +15,11 @@ from engine.audit.keys import KeyRing
 from engine.models import AuditEntry, User
 from engine.unit_of_work import Store
 
+# tests/conftest.py by path: under a whole-suite run `conftest` may name tests/e2e/conftest.py instead.
+_spec = importlib.util.spec_from_file_location("xuncha_tests_root", Path(__file__).parents[1] / "conftest.py")
+_root = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(_root)
+Campus, build_campus = _root.Campus, _root.build_campus
 KEY = KeyRing.parse("k1=" + "s" * 40, "test")
 STEPS = [("assign", "inspector", {}), ("respond", "food", {"plan": "立即清理"}),
          ("rectify", "food", {"note": "已清理"}), ("verify", "inspector", {"verdict": "pass"})]
