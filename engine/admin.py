@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, InvalidInput, NotFound, WorkflowRejected
@@ -22,7 +23,7 @@ TOKEN_PREFIX = "xc_"  # noqa: S105 - a marker that makes leaked tokens easy to s
 
 
 def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = None,
-                name_en: str | None = None, calendar: str | None = None) -> Unit:
+                name_en: str | None = None, calendar: str | None = None, by: Actor | str = "system") -> Unit:
     session = uow.session
     if not code or not code.strip() or len(code) > 64:
         raise InvalidFields({"code": "required, at most 64 characters"})
@@ -39,20 +40,20 @@ def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = N
         _check_calendar(uow, calendar)
     unit = Unit(code=code.strip(), name=name.strip(), name_en=name_en, parent_id=parent_id, calendar=calendar)
     session.add(unit)
-    session.flush()
+    audit.record_row(session, "create", by, unit)
     uow.after_commit(uow.store.directory.forget)  # the parent's users reach the new unit from then on
     if calendar is not None:
         uow.unit_calendar_changed(unit.id, calendar)
     return unit
 
 
-def set_unit_calendar(uow: UnitOfWork, code: str, calendar: str) -> Unit:
+def set_unit_calendar(uow: UnitOfWork, code: str, calendar: str, *, by: Actor | str = "system") -> Unit:
     """Count the due times of the unit's findings on `calendar` where a state names none, from the next state
     entered on; due times already set stay as they were counted."""
     unit = unit_by_code(uow, code)
     _check_calendar(uow, calendar)
     unit.calendar = calendar
-    uow.session.flush()
+    audit.record_row(uow.session, "set_calendar", by, unit)
     uow.unit_calendar_changed(unit.id, calendar)
     return unit
 
@@ -78,7 +79,7 @@ def hash_token(token: str) -> str:
 
 
 def create_user(uow: UnitOfWork, name: str, roles: list[str], *, unit: str | None = None,
-                display_name: str | None = None) -> tuple[User, str]:
+                display_name: str | None = None, by: Actor | str = "system") -> tuple[User, str]:
     """Create a user and return it with its API token; only the token's hash is stored."""
     session = uow.session
     if not name or not name.strip() or len(name) > 100:
@@ -100,7 +101,7 @@ def create_user(uow: UnitOfWork, name: str, roles: list[str], *, unit: str | Non
     user = User(name=name.strip(), display_name=display_name, roles=list(roles), unit_id=unit_id,
                 token_hash=hash_token(token))
     session.add(user)
-    session.flush()
+    audit.record_row(session, "create", by, user)
     return user, token
 
 
@@ -147,9 +148,11 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
                                  .where(WorkflowVersion.name == name)) or 0) + 1
         if current is not None:
             current.active = False
-        session.add(WorkflowVersion(name=name, number=number, yaml_text=text, sha256=digest, created_by=by,
-                                    created_at=utcnow(), active=True))
-        session.flush()
+            audit.record_row(session, "deactivate", by, current)
+        version = WorkflowVersion(name=name, number=number, yaml_text=text, sha256=digest, created_by=by,
+                                  created_at=utcnow(), active=True)
+        session.add(version)
+        audit.record_row(session, "load", by, version, extra={"file": file})
         results.append(Loaded(name, number, True))
     return results
 
@@ -179,6 +182,9 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
                           {"from_version": from_version, "to_version": to_version,
                            "mapping": dict(sorted(mapping.items()))}, comment)
         finding.audit_seq, finding.audit_head = head["audit_seq"], head["audit_head"]
+    audit.record_change(session, "workflows", "migrate", actor,
+                        {"workflow": name, "to_version": to_version, "mapping": dict(sorted(mapping.items())),
+                         "findings": [f.id for f in findings]}, at=now)
     return len(findings)
 
 

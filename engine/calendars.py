@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
@@ -68,6 +69,7 @@ def remove_days(uow: UnitOfWork, actor: Actor, days) -> list[CalendarDay]:
     if missing:
         raise NotFound("closed or open day", ", ".join(d.isoformat() for d in missing))
     for row in rows:
+        audit.record_row(uow.session, "remove", actor, row, deleted=True)
         uow.session.delete(row)
     uow.after_commit(uow.store.refresh_calendar)
     return rows
@@ -133,6 +135,8 @@ def _set_days(uow: UnitOfWork, actor: Actor, days: list[date], kind: str, note: 
         uow.session.flush()
     except sa.exc.IntegrityError:  # another administrator set one of them since the check above
         raise InvalidFields({"days": "one of these days was set meanwhile; list them and try again"}) from None
+    for row in rows:
+        audit.record_row(uow.session, "close" if kind == "closed" else "open", actor, row)
     uow.after_commit(uow.store.refresh_calendar)
     return rows
 

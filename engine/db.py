@@ -80,5 +80,5 @@ def _tune_sqlite(engine: sa.Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def session_factory(engine: sa.Engine) -> orm.sessionmaker:
-    return orm.sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: sa.Engine, info: dict | None = None) -> orm.sessionmaker:
+    return orm.sessionmaker(engine, expire_on_commit=False, info=info)

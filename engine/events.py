@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FindingReported:
-    """A finding entered its workflow's initial state."""
+    """A finding entered its workflow's initial state; `repeats`: the earlier findings it was linked to."""
 
     finding: Finding
     actor: Actor
     now: datetime
+    repeats: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,10 @@ class AuditEntry(Base):
     workflow_version: so.Mapped[int]
     prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # What the change did to the columns scorecards read (new values), so verify can replay them.
+    effects: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    key_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))  # the audit key that signed `hash`
+    mac: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # HMAC-SHA-256 of `hash`; None: plain chain
 
 
 class Attachment(Base):
@@ -249,3 +253,57 @@ class Commendation(Base):
     points: so.Mapped[float] = so.mapped_column(sa.Numeric(8, 2, asdecimal=False), default=0)
     recorded_by: so.Mapped[str] = so.mapped_column(sa.String(100))
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+
+
+# --- audit of everything else that changes a score or a rule, anchors and verification runs ---
+
+class AuditRecord(Base):
+    """One change of a record (a sanction, a unit, a user, a closed day...) in its chain; never updated."""
+
+    __tablename__ = "audit_records"
+    __table_args__ = (sa.UniqueConstraint("chain", "seq"),)
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    chain: so.Mapped[str] = so.mapped_column(sa.String(64))
+    seq: so.Mapped[int]
+    event: so.Mapped[str] = so.mapped_column(sa.String(64))
+    subject: so.Mapped[str | None] = so.mapped_column(sa.String(100), index=True)  # e.g. "sanctions:12"
+    actor: so.Mapped[str] = so.mapped_column(sa.String(100))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+    payload: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    key_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    mac: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+
+class AuditChain(Base):
+    """The head of a record chain, locked while a row is appended so writers of one chain take turns."""
+
+    __tablename__ = "audit_chains"
+    chain: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    seq: so.Mapped[int] = so.mapped_column(default=0)
+    head: so.Mapped[str] = so.mapped_column(sa.String(64), default="0" * 64)
+    # Records of the chain's table with a smaller id were made before records were audited.
+    legacy_below: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class AuditAnchor(Base):
+    """A digest over every chain head at one moment; its copies outside the database are what count."""
+
+    __tablename__ = "audit_anchors"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+    rows: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    digest: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    chains: so.Mapped[dict] = so.mapped_column(sa.JSON)  # {"findings": [[id, seq], ...], "records": {chain: seq}}
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+
+
+class AuditRun(Base):
+    """The result of a full `xuncha audit verify`, which `GET /audit/verify` answers with on a large log."""
+
+    __tablename__ = "audit_runs"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+    ok: so.Mapped[bool]
+    report: so.Mapped[dict] = so.mapped_column(sa.JSON)

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import services
+from engine import audit, services
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidEvent, InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
@@ -65,8 +65,10 @@ def on_advance(uow: UnitOfWork, event: FindingAdvanced) -> None:
     if event.transition.event != SANCTION_EVENT:
         return
     finding = event.finding
-    uow.session.add(_sanction(finding.unit_id, event.payload, event.actor, event.now,
-                              [SanctionFinding(finding_id=finding.id, audit_seq=finding.audit_seq)]))
+    sanction = _sanction(finding.unit_id, event.payload, event.actor, event.now,
+                         [SanctionFinding(finding_id=finding.id, audit_seq=finding.audit_seq)])
+    uow.session.add(sanction)
+    audit.record_row(uow.session, "decide", event.actor, sanction, extra={"findings": [finding.id]}, at=event.now)
 
 
 def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *,
@@ -95,7 +97,7 @@ def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *
     sanction = _sanction(units.pop(), payload, actor, now,
                          [SanctionFinding(finding_id=i, audit_seq=seqs[i]) for i in ids])
     session.add(sanction)
-    session.flush()
+    audit.record_row(session, "decide", actor, sanction, extra={"findings": ids}, at=now)
     return sanction
 
 
@@ -159,7 +161,7 @@ def record_commendation(uow: UnitOfWork, actor: Actor, item: CommendationInput, 
     commendation = Commendation(unit_id=unit_id, location=item.location.strip(), text=item.text.strip(),
                                 attachment_ids=ids, points=float(points), recorded_by=actor.name, at=now)
     session.add(commendation)
-    session.flush()
+    audit.record_row(session, "record", actor, commendation, at=now)
     return commendation
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, messagebus
+from engine import audit, messagebus, repeats
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import (
@@ -66,10 +66,11 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     enter_state(uow, workflow, finding, now)
     session.add(finding)
     session.flush()
+    earlier = repeats.link_earlier(uow, finding, now)  # 屡查屡犯: repeat_count, recorded in the report row
     for key, value in log_change(session, finding, "report", None, finding.state, actor, role, now, {},
                                  comment).items():
         setattr(finding, key, value)
-    messagebus.publish(uow, FindingReported(finding, actor, now))
+    messagebus.publish(uow, FindingReported(finding, actor, now, tuple(earlier)))
     return finding
 
 
@@ -96,7 +97,8 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     values = {counter: getattr(finding, counter) + 1 for counter in (*transition.increment, *also_count)}
     values.update(state_clock(uow, workflow, finding, token.state, now))
     values.update(state=token.state, version=finding.version + 1, updated_at=now)
-    values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment))
+    values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment,
+                             changes=values))
     _write(session, finding, values)
     messagebus.publish(uow, FindingAdvanced(finding, transition, from_state, actor, role, payload, now, rule))
     return finding
@@ -111,7 +113,7 @@ def record_event(uow: UnitOfWork, finding: Finding, event: str, actor: Actor, ro
     session, now = uow.session, now or utcnow()
     values = {"version": finding.version + 1, "updated_at": now}
     values.update(log_change(session, finding, event, finding.state, finding.state, actor, role, now, payload,
-                             comment))
+                             comment, changes=values))
     _write(session, finding, values)
     return finding
 
@@ -289,12 +291,16 @@ def enter_state(uow: UnitOfWork, workflow: Workflow, finding: Finding, now: date
 
 
 def log_change(session: orm.Session, finding: Finding, event: str, from_state: str | None, to_state: str,
-               actor: Actor, role: str, now: datetime, payload: dict, comment: str | None) -> dict:
-    """Append the finding's next audit row; returns the new head of its chain (columns of the finding)."""
+               actor: Actor, role: str, now: datetime, payload: dict, comment: str | None, *,
+               changes: dict | None = None) -> dict:
+    """Append the finding's next audit row; returns the new head of its chain (columns of the finding).
+
+    `changes`: the columns about to be written (the finding still holds the old values); the row records the
+    scored ones that change. None: the finding already holds its new values and the row records all of them."""
     seq = finding.audit_seq + 1
     head = audit.append(session, finding, seq=seq, prev_hash=finding.audit_head, event=event,
                         from_state=from_state, to_state=to_state, actor=actor.name, role=role, at=now,
-                        payload=payload, comment=comment)
+                        payload=payload, comment=comment, effects=audit.effects(finding, changes))
     return {"audit_seq": seq, "audit_head": head}
 
 

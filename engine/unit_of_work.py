@@ -7,6 +7,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from engine.audit.keys import KeyRing
 from engine.calendar_book import CalendarBook
 from engine.config import Settings
 from engine.db import make_engine, session_factory
@@ -23,12 +24,16 @@ CALENDAR_TTL = 60.0
 class Store:
     """Everything bound to one database: its engine, session factory, compiled workflows, calendar."""
 
-    def __init__(self, database_url: str, *, instance=None, calendar: WorkCalendar | None = None, **engine_kw):
+    def __init__(self, database_url: str, *, instance=None, calendar: WorkCalendar | None = None,
+                 audit_keys: KeyRing | None = None, **engine_kw):
         self.url = database_url
         self.engine = make_engine(database_url, **engine_kw)
-        self.sessions = session_factory(self.engine)
+        # The audit key ring rides on every session (engine.audit signs rows with it); it is never stored.
+        self.audit_keys = audit_keys if audit_keys is not None else KeyRing.from_env()
+        info = {"audit_keys": self.audit_keys}
+        self.sessions = session_factory(self.engine, info=info)
         # Same pool; SQLite takes its write lock at BEGIN for these sessions (see engine.db).
-        self.write_sessions = session_factory(self.engine.execution_options(xuncha_write=True))
+        self.write_sessions = session_factory(self.engine.execution_options(xuncha_write=True), info=info)
         self.registry = WorkflowRegistry()
         self.directory = Directory()
         self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from engine import admin, audit
+from engine import admin
 from engine.actors import Actor
 from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
 from engine.unit_of_work import Store
+from web.cli_audit import audit_group, db
 from workflows import DefinitionError, load_file
 from workflows.diagram import mermaid, svg
 from workflows.lint import lint_text
@@ -167,7 +168,8 @@ def user_create(name: str, roles: tuple[str, ...], unit: str | None, display_nam
     """Create a user and print its API token alone on stdout (it is not shown again)."""
     try:
         with _store().uow() as uow:
-            _, token = admin.create_user(uow, name, list(roles), unit=unit, display_name=display_name)
+            _, token = admin.create_user(uow, name, list(roles), unit=unit, display_name=display_name,
+                                         by=_operator())
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
@@ -192,7 +194,7 @@ def unit_create(code: str, name: str, name_en: str | None, parent: str | None, c
     """Create a unit."""
     try:
         with _store().uow() as uow:
-            admin.create_unit(uow, code, name, parent=parent, name_en=name_en, calendar=calendar)
+            admin.create_unit(uow, code, name, parent=parent, name_en=name_en, calendar=calendar, by=_operator())
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
@@ -206,29 +208,11 @@ def unit_set(code: str, calendar: str) -> None:
     """Change a unit's default calendar; due times already set stay as they were counted."""
     try:
         with _store().uow() as uow:
-            admin.set_unit_calendar(uow, code, calendar)
+            admin.set_unit_calendar(uow, code, calendar, by=_operator())
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"unit {code}: due times are counted on {calendar} from the next state entered")
-
-
-@main.group("audit")
-def audit_group() -> None:
-    """Inspect the audit log."""
-
-
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Recompute every hash chain; print `ok N rows`, or where the first break is and exit 1."""
-    with _store().uow(write=False) as uow:
-        report = audit.verify(uow.session)
-    if report.ok:
-        click.echo(f"ok {report.rows_checked} rows")
-        return
-    click.echo(f"broken: finding {report.finding_id} seq {report.seq}: {report.problem} "
-               f"({report.rows_checked} rows checked)")
-    sys.exit(1)
 
 
 @main.command()
@@ -366,6 +350,9 @@ def serve(host: str, port: int, sweep_every: float) -> None:
 
     run(create_app(), host, port, sweep_every)
 
+
+main.add_command(audit_group)
+main.add_command(db)
 
 if __name__ == "__main__":
     main()

@@ -83,7 +83,8 @@ def test_csv_neutralises_spreadsheet_formulas(as_):
 
 def test_verify_reports_a_break(as_, campus):
     food, _ = make_history(as_)
-    assert as_("auditor").get("/audit/verify").get_json() == {"ok": True, "rows_checked": 5}
+    answer = as_("auditor").get("/audit/verify").get_json()
+    assert (answer["ok"], answer["rows_checked"], answer["scope"]) == (True, 5, "all")
     store = campus.store
     with store.engine.begin() as conn:  # tamper past the append-only triggers, as a DBA could
         if store.dialect == "postgresql":
@@ -104,3 +105,23 @@ def test_history_lists_rows_in_order_for_those_who_see_the_finding(as_):
     assert [h["seq"] for h in history] == [1, 2, 3]
     assert set(history[0]) >= {"seq", "event", "from", "to", "actor", "role", "at", "payload", "comment", "hash"}
     assert as_("prop").get(f"/findings/{food['id']}/history").status_code == 404
+
+
+def test_verify_checks_a_finding_or_a_range_and_large_logs_answer_with_the_last_full_run(as_, campus,
+                                                                                          monkeypatch):
+    food, dorm = make_history(as_)
+    one = as_("auditor").get(f"/audit/verify?finding={food['id']}").get_json()
+    assert (one["ok"], one["rows_checked"], one["scope"]) == (True, 3, "finding")
+    both = as_("auditor").get(f"/audit/verify?first={food['id']}&last={dorm['id']}").get_json()
+    assert (both["ok"], both["rows_checked"], both["scope"]) == (True, 5, "range")
+    assert as_("auditor").get("/audit/verify?first=1").status_code == 422
+    assert as_("auditor").get("/audit/verify?first=5&last=1").status_code == 422
+    from engine.audit import runs
+    from web import audit as audit_api
+
+    monkeypatch.setattr(audit_api, "INLINE_ROWS", 0)  # as if the log were too large for a request
+    none = as_("auditor").get("/audit/verify").get_json()
+    assert (none["ok"], none["scope"]) == (False, "none") and "xuncha audit verify" in none["problem"]
+    runs.check(campus.store, save=True)  # what the nightly `xuncha audit verify` does
+    last = as_("auditor").get("/audit/verify").get_json()
+    assert (last["ok"], last["rows_checked"], last["scope"]) == (True, 5, "last_full_run") and last["checked_at"]

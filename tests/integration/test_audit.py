@@ -63,7 +63,7 @@ def test_verify_ok_counts_every_row(history):
     campus, ids = history
     report_ = verify(campus.store)
     assert report_.ok and report_.rows_checked == 5 + 2 + 1
-    assert report_.as_dict() == {"ok": True, "rows_checked": 8}
+    assert {k: report_.as_dict()[k] for k in ("ok", "rows_checked")} == {"ok": True, "rows_checked": 8}
     one = verify(campus.store, ids[1])
     assert one.ok and one.rows_checked == 2
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from engine import admin, audit, recurrence, services
+from engine import admin, audit, repeats, services
 from engine.models import AuditEntry, Finding, FindingLink
 from workflows.lint import lint_text
 
@@ -87,8 +87,8 @@ def test_found_again_in_the_same_building_links_and_escalates_at_the_threshold(l
     # Each repeat also found the earlier ones still open: 查而不改 escalated them, once each.
     assert rule_rows(loop, second) == rule_rows(loop, third) == [("escalate", "system", "not_fixed")]
     with loop.store.uow(write=False) as uow:
-        assert recurrence.links(uow, fourth) == {"repeats": [third, second], "repeated_by": []}
-        assert recurrence.links(uow, second)["repeated_by"] == [third, fourth]
+        assert repeats.links(uow, fourth) == {"repeats": [third, second], "repeated_by": []}
+        assert repeats.links(uow, second)["repeated_by"] == [third, fourth]
     assert_chain_ok(loop)
 
 
