@@ -11,7 +11,7 @@ from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Finding, FindingLink, Sanction, Unit
-from engine.records import visible_units
+from engine.policy import visible_units
 from engine.unit_of_work import UnitOfWork
 from workflows.rules import DEFAULT_WEIGHTS
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, messagebus
+from engine import audit, messagebus, policy
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import (
@@ -53,7 +53,7 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     if unit is None:
         raise InvalidFields({"unit": f"no unit with code {report.unit!r}"})
     version, workflow = uow.registry.active(session, report.workflow)
-    role = _reporting_role(workflow, actor, unit.id)
+    role = policy.reporting_role(workflow, actor, unit.id)
     if workflow.roles[role].scope == "own" and report.source != "public":
         # Students and staff report through the public channel; their reports are triaged as such.
         raise InvalidFields({"source": f"a {role} report has source 'public'"})
@@ -102,20 +102,6 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
     return finding
 
 
-def record_event(uow: UnitOfWork, finding: Finding, event: str, actor: Actor, role: str, payload: dict, *,
-                 comment: str | None = None, now: datetime | None = None) -> Finding:
-    """Log a decision about a finding that does not move it (a sanction recorded on several findings at once).
-
-    The caller has loaded the finding with `load_finding(..., for_update=True)`. The state stays, the version
-    moves on: the finding's history changed, so its ETag must too."""
-    session, now = uow.session, now or utcnow()
-    values = {"version": finding.version + 1, "updated_at": now}
-    values.update(log_change(session, finding, event, finding.state, finding.state, actor, role, now, payload,
-                             comment))
-    _write(session, finding, values)
-    return finding
-
-
 class _MachineToken:
     """What the shared machine moves: just a state. The engine writes the result itself (see `_write`)."""
 
@@ -147,7 +133,7 @@ def load_finding(uow: UnitOfWork, finding_id: int, actor: Actor, *, for_update: 
     if finding is None:
         raise NotFound("finding", finding_id)
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
-    if not any(_role_reaches(workflow, r, actor, finding) for r in actor.roles):
+    if not policy.may_see(workflow, actor, finding):
         raise NotFound("finding", finding_id)
     return finding
 
@@ -158,7 +144,7 @@ def choose_transition(uow: UnitOfWork, workflow: Workflow, finding: Finding, eve
     candidates = workflow.outgoing(finding.state, event)
     if not candidates:
         raise InvalidEvent(finding.state, event, workflow.events_from(finding.state))
-    permitted = [(t, role) for t in candidates if (role := _acting_role(workflow, t, actor, finding))]
+    permitted = [(t, role) for t in candidates if (role := policy.acting_role(workflow, t, actor, finding))]
     if not permitted:
         needed = sorted({r for t in candidates for r in t.roles})
         raise NotAllowed(f"{actor.name} ({', '.join(actor.roles) or 'no role'}) may not fire {event!r} on "
@@ -190,7 +176,7 @@ def possible_events(uow: UnitOfWork, finding: Finding, actor: Actor) -> list[Tra
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
     seen: dict[str, Transition] = {}
     for t in workflow.outgoing(finding.state):
-        if t.event not in seen and _acting_role(workflow, t, actor, finding):
+        if t.event not in seen and policy.acting_role(workflow, t, actor, finding):
             seen[t.event] = t
     return list(seen.values())
 
@@ -203,33 +189,6 @@ def guard_view(finding: Finding) -> dict:
         "failed_verifications": finding.failed_verifications, "reopenings": finding.reopenings,
         "overdue_count": finding.overdue_count, "repeat_count": finding.repeat_count,
     }
-
-
-def _acting_role(workflow: Workflow, transition: Transition, actor: Actor, finding: Finding) -> str | None:
-    for role in actor.roles:
-        if role in transition.roles and _role_reaches(workflow, role, actor, finding):
-            return role
-    return None
-
-
-def _role_reaches(workflow: Workflow, role: str, actor: Actor, finding: Finding) -> bool:
-    spec = workflow.roles.get(role)
-    if spec is None:
-        return False
-    if spec.scope == "unit":
-        return actor.can_reach(finding.unit_id)
-    if spec.scope == "own":
-        return actor.user_id is not None and finding.reporter_id == actor.user_id
-    return True
-
-
-def _reporting_role(workflow: Workflow, actor: Actor, unit_id: int) -> str:
-    for role in actor.roles:
-        spec = workflow.roles.get(role)
-        if role in workflow.reporters and spec and (spec.scope != "unit" or actor.can_reach(unit_id)):
-            return role
-    raise NotAllowed(f"{actor.name} may not report findings for this unit; reporters are: "
-                     f"{', '.join(workflow.reporters)}", workflow.reporters)
 
 
 def _check_report(report: Report) -> None:

@@ -62,7 +62,7 @@ def index(args):
 def finding(finding_id):
     """One finding with `events` (what the caller may do now, the fields each needs) and its recurrence links."""
     view = queries.get_finding(uow(), finding_id, current_actor())
-    return {**present.finding(view), **recurrence.links(uow(), finding_id)}, etag(view.finding.version)
+    return {**present.finding(view), **recurrence.links(uow(), finding_id, current_actor())}, etag(view.finding.version)
 
 
 @blp.route(f"/{FINDING_ID}/transitions", methods=["POST"])

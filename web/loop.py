@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
-from engine import queries, records, scorecard, timers
+from engine import policy, queries, records, scorecard, timers
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Notification, Sanction
 from web.auth import authenticate, current_actor
@@ -95,7 +95,7 @@ def ranking(args):
 def _require_scorecard_reader() -> None:
     # The engine hides a unit the caller cannot see (404); a caller who can see no unit at all is refused.
     actor = current_actor()
-    if records.visible_units(uow(), actor) == frozenset():
+    if policy.visible_units(uow(), actor) == frozenset():
         raise NotAllowed(f"{actor.name} may not read scorecards")
 
 

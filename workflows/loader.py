@@ -152,7 +152,8 @@ def _resolve(name, raw, node, file, problems) -> Workflow | None:
             problem(state.line, f"state {state.name!r}: on_overdue needs a due time")
         if state.remind_before and not state.due:
             problem(state.line, f"state {state.name!r}: remind_before needs a due time")
-    problems.extend(rule_problems(name, raw["rules"], node.get("rules"), states, roles, transitions, file))
+    problems.extend(rule_problems(name, raw["rules"], node.get("rules"), states, roles, transitions, file,
+                                  initial))
     if len(problems) > start:
         return None
     return Workflow(name, _label(raw["label"]), initial, roles, states, transitions,

@@ -183,8 +183,10 @@ def test_sanctions_are_filtered_and_paged(as_):
 
 def test_repeat_filter_and_recurrence_links_on_the_finding(as_):
     first = report(as_("inspector"), location="二食堂 3号窗口")
-    again = report(as_("inspector"), location="二食堂 5号窗口")  # the same building: a repeat (屡查屡犯)
+    again = report(as_("inspector"), location="二食堂5号窗口")  # the same building: a repeat (屡查屡犯)
     other = report(as_("inspector"))
+    for finding in (first, again, other):  # the rules link a finding when it is accepted into the loop
+        assert fire(as_("inspector"), finding["id"], "assign").status_code == 200
     repeats = {f["id"] for f in as_("inspector").get("/findings?repeat=true").get_json()["items"]}
     others = {f["id"] for f in as_("inspector").get("/findings?repeat=false").get_json()["items"]}
     assert repeats == {again["id"]} and others == {first["id"], other["id"]}

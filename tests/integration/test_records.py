@@ -86,12 +86,14 @@ def test_one_decision_covers_several_findings_of_a_unit(campus):
         assert rows[1][6] == f"{a} {b}"
         assert records.list_sanctions(uow, campus.actor("prop")) == []  # another centre sees none of FOOD's
         assert records.list_sanctions(uow, campus.actor("leader"), kind="warning") == []
-        # each finding's log records the decision without moving it; the chain still verifies
+        # the decision is the `sanction` event on each finding (it moves them as the workflow says), and one
+        # Sanction covering both: its points are deducted once
+        assert count(campus, Sanction) == 1
         for fid in (a, b):
             last = uow.session.scalars(sa.select(AuditEntry).where(AuditEntry.finding_id == fid)
                                        .order_by(AuditEntry.seq.desc())).first()
             assert (last.event, last.from_state, last.to_state, last.actor) == (
-                "sanction_recorded", "escalated", "escalated", "admin")
+                "sanction", "escalated", "rectifying", "admin")
             assert last.payload["contract"] == "HT-9"
             assert {link.finding_id: link.audit_seq for link in listed[0].findings}[fid] == last.seq
         assert audit.verify(uow.session).ok

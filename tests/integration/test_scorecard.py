@@ -67,14 +67,15 @@ def test_scorecard_counts_and_rates_of_a_month(campus, food_month):
 
 
 def test_sanction_and_commendation_move_the_score_by_exactly_their_points(campus, food_month):
-    escalated = report(campus, "五食堂")  # sanctions are decided on escalated findings (督办)
-    walk(campus, escalated, [("escalate", "inspector", {"reason": "屡次督促未改"})], T0)
+    escalated, april = report(campus, "五食堂"), report(campus, "六食堂")  # sanctioned once escalated (督办)
+    for fid in (escalated, april):
+        walk(campus, fid, [("escalate", "inspector", {"reason": "屡次督促未改"})], T0)
     before = card(campus).score
     with campus.store.uow() as uow:
         records.record_sanction(uow, campus.actor("leader"), records.SanctionDecision(
             kind="deduction", finding_ids=(escalated,), decision="扣分", points=7.5), now=LATER)
         records.record_sanction(uow, campus.actor("leader"), records.SanctionDecision(
-            kind="deduction", finding_ids=(escalated,), decision="四月的", points=20),
+            kind="deduction", finding_ids=(april,), decision="四月的", points=20),
             now=datetime(2026, 4, 2, tzinfo=SH))  # outside the period
         uow.commit()
     after_sanction = card(campus)
