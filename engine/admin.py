@@ -12,10 +12,11 @@ from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, InvalidInput, NotFound, WorkflowRejected
 from engine.models import Finding, Unit, User, WorkflowVersion
-from engine.services import enter_state, log_change, require_mapping
+from engine.services import enter_state, log_change, require_mapping, state_clock
 from engine.unit_of_work import UnitOfWork
 from workflows import yamlsrc
 from workflows.lint import lint_text
+from workflows.model import State, Workflow
 
 TOKEN_PREFIX = "xc_"  # noqa: S105 - a marker that makes leaked tokens easy to spot, not a secret
 
@@ -135,10 +136,9 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
     require_mapping({f.state for f in findings}, mapping, target)
     for finding in findings:
         from_state, from_version = finding.state, finding.workflow_version
-        was_closed = uow.registry.get(session, name, from_version).states[from_state].closed
+        source = uow.registry.get(session, name, from_version).states[from_state]
         finding.state, finding.workflow_version = mapping[from_state], to_version
-        if not (was_closed and target.states[finding.state].closed):
-            enter_state(uow, target, finding, now)  # a closed finding keeps when and how it was closed
+        _keep_clock(uow, target, finding, source, now)
         finding.version += 1
         finding.updated_at = now
         head = log_change(session, finding, "migrate", from_state, finding.state, actor, "admin", now,
@@ -146,6 +146,26 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
                            "mapping": dict(sorted(mapping.items()))}, comment)
         finding.audit_seq, finding.audit_head = head["audit_seq"], head["audit_head"]
     return len(findings)
+
+
+def _keep_clock(uow: UnitOfWork, target: Workflow, finding: Finding, source: State, now) -> None:
+    """A migration is no new start: a finding keeps its deadline, its overdue counters and how it closed.
+
+    A closed finding mapped to a closed state keeps when and how it was closed. An open finding mapped to a
+    state with the same due rule keeps its due, reminder and sweep times; where the rule differs, the new due
+    counts from when the finding entered its state (state_entered_at), not from the migration. Only a finding
+    the mapping closes starts that state's clock now."""
+    state = target.states[finding.state]
+    if source.closed and state.closed:
+        return
+    if state.closed or state.final:
+        enter_state(uow, target, finding, now)
+        return
+    if (state.due, state.remind_before) == (source.due, source.remind_before):
+        return
+    entered = finding.state_entered_at
+    for key, value in state_clock(uow, target, finding, finding.state, entered).items():
+        setattr(finding, key, value)
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
