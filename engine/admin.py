@@ -1,12 +1,14 @@
 """Administrative use cases: units, users and their tokens, workflow versions and migrations."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import yaml
 
 from engine.actors import Actor
 from engine.db import utcnow
@@ -93,10 +95,17 @@ class Loaded:
     name: str
     number: int
     created: bool
+    # With keep_active: the active version differs from the text and was kept; how (a unified diff)
+    kept: tuple[str, ...] = ()
 
 
-def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: str) -> list[Loaded]:
-    """Store each workflow of `text` whose definition changed as a new active version; refuse text with errors."""
+def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: str,
+                   keep_active: bool = False) -> list[Loaded]:
+    """Store each workflow of `text` whose definition changed as a new active version; refuse text with errors.
+
+    `keep_active` (what `xuncha init` uses): a workflow that already has an active version is never replaced,
+    as that version may be an administrator's (`POST /workflows`); its differences from the text are returned
+    instead, so the caller can say what differs and how to load the file on purpose."""
     errors = [p for p in lint_text(text, file) if p.severity == "error"]
     if errors:
         raise WorkflowRejected(errors)
@@ -110,6 +119,9 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
         if current is not None and current.sha256 == digest:
             results.append(Loaded(name, current.number, False))
             continue
+        if current is not None and keep_active:
+            results.append(Loaded(name, current.number, False, _differences(current, subtree, file)))
+            continue
         number = (session.scalar(sa.select(sa.func.max(WorkflowVersion.number))
                                  .where(WorkflowVersion.name == name)) or 0) + 1
         if current is not None:
@@ -119,6 +131,17 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
         session.flush()
         results.append(Loaded(name, number, True))
     return results
+
+
+def _differences(current: WorkflowVersion, subtree, file: str, limit: int = 40) -> tuple[str, ...]:
+    def dump(tree) -> list[str]:
+        plain = json.loads(json.dumps(tree, default=str))
+        return yaml.safe_dump(plain, allow_unicode=True, sort_keys=False, width=1000).splitlines()
+
+    stored = yamlsrc.parse(current.yaml_text)["workflows"][current.name]
+    lines = list(difflib.unified_diff(dump(stored), dump(subtree), f"{current.name} v{current.number} (active)",
+                                      file, lineterm="", n=1))
+    return tuple(lines[:limit] + ([f"... {len(lines) - limit} more line(s)"] if len(lines) > limit else []))
 
 
 def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[str, str], actor: Actor,
