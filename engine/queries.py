@@ -13,7 +13,7 @@ from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.directory import UnitRef
 from engine.errors import InvalidFields, NotAllowed, NotFound
-from engine.models import AuditEntry, Commendation, Finding, Sanction, Unit, WorkflowVersion
+from engine.models import SEVERITIES, AuditEntry, Commendation, Finding, Sanction, Unit, WorkflowVersion
 from engine.unit_of_work import UnitOfWork
 from workflows.model import Transition, Workflow
 
@@ -22,7 +22,10 @@ MAX_PER_PAGE = 100
 # Sort keys a caller may ask for; ties are always broken by id so pages never overlap.
 SORTS = {
     "id": Finding.id, "created_at": Finding.created_at, "updated_at": Finding.updated_at,
-    "due_at": Finding.due_at, "severity": Finding.severity, "state": Finding.state,
+    "due_at": Finding.due_at, "state": Finding.state,
+    # by rank as SEVERITIES lists them (low < normal < high < critical), not alphabetically
+    "severity": sa.case({name: rank for rank, name in enumerate(SEVERITIES)}, value=Finding.severity,
+                        else_=len(SEVERITIES)),
 }
 
 

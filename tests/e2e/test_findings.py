@@ -185,3 +185,12 @@ def test_pages_cover_every_finding_once(as_, sort):
     assert pages == 3 and len(seen) == len(made) and set(seen) == made
     if sort == "-id":
         assert seen == sorted(made, reverse=True)
+
+
+def test_severity_sorts_by_rank_not_alphabetically(as_):
+    ids = {severity: report(as_("inspector"), severity=severity)["id"] for severity in ("critical", "low", "high",
+                                                                                       "normal")}
+    listed = as_("leader").get("/findings?sort=severity&per_page=10").get_json()["items"]
+    assert [f["severity"] for f in listed] == ["low", "normal", "high", "critical"]
+    listed = as_("leader").get("/findings?sort=-severity&per_page=10").get_json()["items"]
+    assert [f["id"] for f in listed] == [ids["critical"], ids["high"], ids["normal"], ids["low"]]

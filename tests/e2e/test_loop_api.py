@@ -67,15 +67,30 @@ def test_a_sanction_and_a_commendation_move_the_scorecard_by_exactly_their_point
 
 
 def test_ranking_orders_units_best_first_and_equal_scores_share_a_rank(as_, campus):
+    escalated(as_)
     commend(as_("inspector"), points=5)
     sanction(as_("leader"), [escalated(as_, unit="PROP")["id"]], points=5)
+    escalated(as_, unit="ENERGY"), escalated(as_, unit="PROP-DORM")
     response = as_("food").get(f"/scorecards?{period(campus)}")  # a centre reads the published ranking too
     assert response.status_code == 200
     cards = response.get_json()
-    assert [c["unit"] for c in cards][0] == "FOOD" and cards[-1]["unit"] == "PROP"
-    assert [c["score"] for c in cards] == sorted((c["score"] for c in cards), reverse=True)
-    assert [c["rank"] for c in cards] == [1, 2, 2, 2, 5]
-    assert [c["unit"] for c in cards[1:4]] == ["ENERGY", "GAD", "PROP-DORM"]
+    assert [c["unit"] for c in cards] == ["FOOD", "ENERGY", "PROP-DORM", "PROP", "GAD"]
+    assert [c["score"] for c in cards[:4]] == [25, 20, 20, 15]
+    assert [c.get("rank") for c in cards] == [1, 2, 2, 4, None]
+    # the inspecting department found everything and was found nothing: not rated, not ranked first with 100
+    assert (cards[-1]["rated"], cards[-1]["score"]) == (False, None)
+
+
+def test_a_units_scorecard_includes_the_units_below_it_unless_asked_not_to(as_, campus):
+    escalated(as_, unit="PROP-DORM")
+    whole = as_("prop").get(f"/units/PROP/scorecard?{period(campus)}").get_json()
+    own = as_("prop").get(f"/units/PROP/scorecard?{period(campus)}&subunits=false").get_json()
+    assert (whole["received"], whole["subunits"], whole["rated"]) == (1, ["PROP-DORM"], True)
+    assert (own["received"], own["subunits"], own["rated"], own["score"]) == (0, [], False, None)
+    lines = {c["unit"]: c for c in as_("leader").get(f"/scorecards?{period(campus)}").get_json()}
+    assert lines["PROP"]["received"] == 0 and lines["PROP-DORM"]["received"] == 1  # no finding on two lines
+    wide = {c["unit"]: c for c in as_("leader").get(f"/scorecards?{period(campus)}&subunits=true").get_json()}
+    assert wide["PROP"]["received"] == wide["GAD"]["received"] == 1
 
 
 def test_scorecard_and_sanction_csv_keep_chinese_text_behind_a_bom(as_, campus):
