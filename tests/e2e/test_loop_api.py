@@ -269,3 +269,19 @@ def test_a_sanction_follows_the_workflow_only_escalated_findings_can_be_sanction
         assert refused.status_code == 409, refused.get_json()
         assert "sanction" in refused.get_json()["detail"]
     assert as_("admin").get("/sanctions").get_json()["items"] == []
+
+
+def test_a_double_click_on_a_sanction_deducts_once(as_, campus):
+    a, b = escalated(as_), escalated(as_)
+    body = {"kind": "deduction", "findings": [a["id"], b["id"]], "decision": "扣2分", "points": 2}
+    key = {"Idempotency-Key": "sanction-2026-03-0001"}
+    first = as_("leader").post("/sanctions", json=body, headers=key)
+    again = as_("leader").post("/sanctions", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201) and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    without_key = as_("leader").post("/sanctions", json=body)  # the findings left `escalated` with the first
+    assert without_key.status_code == 409 and without_key.get_json()["event"] == "sanction"
+    assert [s["points"] for s in as_("admin").get("/sanctions").get_json()["items"]] == [2]
+    for finding in (a, b):  # the endpoint means what the `sanction` event means
+        assert as_("leader").get(f"/findings/{finding['id']}").get_json()["state"]["name"] == "rectifying"
+    assert score(as_("leader"), campus) == pytest.approx(0 + 0 + 10 + 10 - 2)
