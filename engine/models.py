@@ -94,6 +94,9 @@ class Finding(Base):
     # sweep reads only findings it has work for; and whether the last closing missed no deadline.
     sweep_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
     closed_on_time: so.Mapped[bool | None] = so.mapped_column()
+    # 整改期限: a deadline set when the finding was assigned, replacing the due time of the states the
+    # workflow's rules.deadline names (engine.deadlines)
+    deadline_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     audit_seq: so.Mapped[int] = so.mapped_column(default=0)  # head of this finding's audit chain,
     audit_head: so.Mapped[str] = so.mapped_column(sa.String(64), default="0" * 64)  # kept to skip a query

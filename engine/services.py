@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, messagebus, policy
+from engine import audit, deadlines, messagebus, policy
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import (
@@ -94,7 +94,9 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
         raise AssertionError(f"machine refused transition chosen by the engine: {event} from {from_state}")
     # `also_count`: counters the caller's reason for the event adds (the sweep's 查而不改) to the transition's own
     values = {counter: getattr(finding, counter) + 1 for counter in (*transition.increment, *also_count)}
-    values.update(state_clock(uow, workflow, finding, token.state, now))
+    if (deadline := deadlines.requested(uow.calendar, workflow, actor, payload, now)) is not None:
+        values["deadline_at"] = deadline
+    values.update(state_clock(uow, workflow, finding, token.state, now, deadline=values.get("deadline_at")))
     values.update(state=token.state, version=finding.version + 1, updated_at=now)
     values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment))
     _write(session, finding, values)
@@ -224,13 +226,19 @@ def _attachment_problems(uow: UnitOfWork, transition: Transition, payload: dict,
     return problems
 
 
-def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_name: str, now: datetime) -> dict:
-    """The clock of a state about to be entered: its due and reminder times, closure, the sweep's next look."""
+def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_name: str, now: datetime, *,
+                deadline: datetime | None = None) -> dict:
+    """The clock of a state about to be entered: its due and reminder times, closure, the sweep's next look.
+
+    A finding's 整改期限 (`deadline`, else the one it holds) replaces the rule's due in the states it applies to."""
     state = workflow.states[state_name]
     values: dict = {"state_entered_at": now}
     if state.closed:  # on time = no deadline missed, the one in force while closing included
         values["closed_on_time"] = finding.overdue_count == 0 and (finding.due_at is None or now <= finding.due_at)
     values["due_at"] = due = uow.calendar.add(now, state.due) if state.due else None
+    deadline = deadline or finding.deadline_at
+    if deadline is not None and due is not None and state_name in deadlines.states(workflow):
+        values["due_at"] = due = deadline
     values["remind_at"] = remind = (uow.calendar.subtract(due, state.remind_before)
                                     if state.remind_before and due else None)
     values["closed_at"] = now if state.closed or state.final else None

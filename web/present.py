@@ -39,7 +39,7 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
         "overdue": f.due_at is not None and f.due_at < now,
         "failed_verifications": f.failed_verifications, "reopenings": f.reopenings,
         "overdue_count": f.overdue_count, "repeat_of": view.repeat_of, "repeat_count": f.repeat_count,
-        "closed_on_time": f.closed_on_time,
+        "closed_on_time": f.closed_on_time, "deadline_at": f.deadline_at,
         "created_at": f.created_at, "updated_at": f.updated_at, "closed_at": f.closed_at,
         "reporter": view.reporter,
     }

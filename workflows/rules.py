@@ -12,6 +12,7 @@ _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be lower_snake_case AS
 DEFAULT_WINDOW = Duration(90.0, "days")
 DEFAULT_WEIGHTS = {"on_time": 50.0, "closure": 30.0, "rework": 10.0, "base": 10.0}
 DEFAULT_COMMENDERS = ("inspector", "leader", "admin")
+DEFAULT_DEADLINE_EXTENDERS = ("leader", "admin")
 # What a rule (or the sweep) puts in the payload of the event it fires; the event must declare `rule`.
 SYSTEM_FIELDS = frozenset({"rule", "reason", "missed_due", "triggered_by"})
 # Chinese addresses have no spaces: the building of "学生公寓9号楼3层东侧卫生间" is the shortest start of the text
@@ -100,12 +101,24 @@ class CommendationSchema(Schema):
                         validate=validate.Length(min=1))
 
 
+class DeadlineSchema(Schema):
+    """整改期限: a date the assigning person may give in `field` (a transition's `date` field); it replaces the due
+    time of `states` for that finding (end of that working day). Later than the longest due of those states,
+    counted from the moment it is set, needs one of `later_by`."""
+
+    field = fields.String(load_default="deadline", validate=_NAME)
+    states = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    later_by = fields.List(fields.String(), load_default=lambda: list(DEFAULT_DEADLINE_EXTENDERS),
+                           validate=validate.Length(min=1))
+
+
 class RulesSchema(Schema):
     repeat_found = fields.Nested(RepeatFoundSchema, load_default=None)
     repeat_failed = fields.Nested(RepeatFailedSchema, load_default=None)
     not_fixed = fields.Nested(NotFixedSchema, load_default=None)
     scorecard = fields.Nested(ScorecardSchema, load_default=None)
     commendation = fields.Nested(CommendationSchema, load_default=None)
+    deadline = fields.Nested(DeadlineSchema, load_default=None)
 
 
 def accepting_events(rule: dict, initial: str, states: dict, transitions: list) -> tuple[str, ...]:
@@ -153,6 +166,17 @@ def rule_problems(workflow: str, rules: dict, node, states: dict, roles: dict, t
     for state in (rules.get("repeat_found") or {}).get("exclude_states", ()):
         if state not in states:
             problem("repeat_found", "exclude_states", f"{state!r} is not a state of this workflow")
+    deadline = rules.get("deadline") or {}
+    for state in deadline.get("states", ()):
+        if state not in states:
+            problem("deadline", "states", f"{state!r} is not a state of this workflow")
+        elif not states[state].due:
+            problem("deadline", "states", f"state {state!r} has no due time for a deadline to replace")
+    for role in deadline.get("later_by", ()):
+        if role not in roles:
+            problem("deadline", "later_by", f"{role!r} is not a role of this workflow")
+    if deadline and not any(f.name == deadline["field"] and f.type == "date" for t in transitions for f in t.fields):
+        problem("deadline", "field", f"no transition declares a date field {deadline['field']!r} to set it with")
     for role in (rules.get("commendation") or {}).get("roles", ()):
         if role not in roles:
             problem("commendation", "roles", f"{role!r} is not a role of this workflow")
