@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from engine import admin, audit
 from engine.demo import UNITS, USERS, build_demo
 from engine.errors import InvalidInput
-from engine.models import AuditEntry, Finding, Unit, User
+from engine.models import AuditEntry, Finding, Notification, Unit, User
 from engine.unit_of_work import Store
 from web.cli import main
 
@@ -171,4 +171,19 @@ def test_demo_under_the_shipped_recurrence_rules_lets_them_act(store):
         rules = set(uow.session.scalars(sa.select(AuditEntry.payload["rule"].as_string())
                                         .where(AuditEntry.actor == "system")))
         assert audit.verify(uow.session).ok
-    assert "repeat_found" in rules
+    assert rules & {"repeat_found", "not_fixed"}  # accepted repeats of a unit's findings set the rules off
+
+
+def test_the_demo_runs_the_real_sweep_so_lateness_counts(store):
+    build_demo(store, findings=60, seed=7, now=NOW)
+    with store.uow(write=False) as uow:
+        session = uow.session
+        swept = set(session.scalars(sa.select(AuditEntry.finding_id).where(
+            AuditEntry.payload["rule"].as_string() == "overdue")))
+        assert swept
+        for f in session.scalars(sa.select(Finding).where(Finding.id.in_(swept))):
+            assert f.overdue_count >= 1 and f.closed_on_time is not True, f.id  # 查而不改, never "on time"
+        kinds = set(session.scalars(sa.select(Notification.kind)))
+        assert kinds == {"reminder", "overdue"}  # the units were told, as the sweep tells them
+        # nothing is left overdue that a sweep running until NOW would have acted on
+        assert session.scalar(sa.select(sa.func.count()).select_from(Finding).where(Finding.sweep_at <= NOW)) == 0
