@@ -285,3 +285,19 @@ def test_a_double_click_on_a_sanction_deducts_once(as_, campus):
     for finding in (a, b):  # the endpoint means what the `sanction` event means
         assert as_("leader").get(f"/findings/{finding['id']}").get_json()["state"]["name"] == "rectifying"
     assert score(as_("leader"), campus) == pytest.approx(0 + 0 + 10 + 10 - 2)
+
+
+def test_a_reporter_does_not_learn_ids_of_findings_it_cannot_see_through_links(as_):
+    kitchen = report(as_("inspector"), location="二食堂后厨")
+    assert fire(as_("inspector"), kitchen["id"], "assign").status_code == 200
+    door = report(as_("student"), location="二食堂 门口", source="public")
+    shown = as_("student").get(f"/findings/{door['id']}").get_json()
+    assert (shown["repeat_of"], shown["repeats"]) == (None, [])  # a bare report links to nothing
+    assert fire(as_("inspector"), door["id"], "assign").status_code == 200  # accepted: now it is linked
+    seen_by_inspector = as_("inspector").get(f"/findings/{door['id']}").get_json()
+    assert (seen_by_inspector["repeat_of"], seen_by_inspector["repeats"]) == (kitchen["id"], [kitchen["id"]])
+    shown = as_("student").get(f"/findings/{door['id']}").get_json()
+    assert (shown["repeat_of"], shown["repeats"]) == (None, [])  # that one answers 404 to the student
+    assert as_("student").get(f"/findings/{kitchen['id']}").status_code == 404
+    listed = as_("student").get("/findings").get_json()["items"]
+    assert [(f["id"], f["repeat_of"]) for f in listed] == [(door["id"], None)]
