@@ -171,9 +171,9 @@ def test_commendations_refuse_photos_of_findings_the_caller_cannot_see(campus):
     from engine import admin, attachments
 
     # A deployment that lets service centres commend too (good practice seen in their own units).
-    assert QUIET_WORKFLOWS.endswith("      commendation:\n        roles:\n        - inspector\n        - leader\n"
-                                    "        - admin\n")
-    centres_commend = QUIET_WORKFLOWS + "        - centre\n"
+    roles = "      commendation:\n        roles:\n        - inspector\n        - leader\n        - admin\n"
+    assert QUIET_WORKFLOWS.count(roles) == 1
+    centres_commend = QUIET_WORKFLOWS.replace(roles, roles + "        - centre\n")
     with campus.store.uow() as uow:
         admin.load_workflows(uow, centres_commend, by="test")
         uow.commit()
