@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from engine import admin, audit, records, services
+from engine import admin, audit, messagebus, records, services
 from engine.errors import (
     GuardRefused,
     InvalidEvent,
@@ -16,6 +16,7 @@ from engine.errors import (
     NotFound,
     VersionConflict,
 )
+from engine.events import FindingAdvanced
 from engine.models import AuditEntry, Finding
 
 PERMIT_YAML = """\
@@ -291,8 +292,12 @@ def test_failure_after_the_state_change_leaves_nothing_written(campus, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    module, name = where.split(".")
-    monkeypatch.setattr({"audit": audit, "records": records}[module], name, broken)
+    if where == "audit.append":
+        monkeypatch.setattr(audit, "append", broken)
+    else:  # handlers are reached through the message bus's table, not the module attribute
+        handlers = messagebus.handlers_for(FindingAdvanced)
+        monkeypatch.setitem(messagebus._handlers, FindingAdvanced,
+                            [broken if h is records.on_advance else h for h in handlers])
     with campus.store.uow() as uow:
         with pytest.raises(RuntimeError, match="disk full"):
             services.advance(uow, fid, "assign", campus.actor("inspector"), {})
