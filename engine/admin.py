@@ -1,23 +1,26 @@
 """Administrative use cases: units, users and their tokens, workflow versions and migrations."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import yaml
 
 from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, InvalidInput, NotFound, WorkflowRejected
 from engine.models import Finding, Unit, User, WorkflowVersion
-from engine.services import enter_state, log_change, require_mapping
+from engine.services import enter_state, log_change, require_mapping, state_clock
 from engine.unit_of_work import UnitOfWork
 from workflows import yamlsrc
 from workflows.calendars import OFFICE
 from workflows.lint import lint_text
+from workflows.model import State, Workflow
 
 TOKEN_PREFIX = "xc_"  # noqa: S105 - a marker that makes leaked tokens easy to spot, not a secret
 
@@ -124,10 +127,17 @@ class Loaded:
     name: str
     number: int
     created: bool
+    # With keep_active: the active version differs from the text and was kept; how (a unified diff)
+    kept: tuple[str, ...] = ()
 
 
-def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: str) -> list[Loaded]:
-    """Store each workflow of `text` whose definition changed as a new active version; refuse text with errors."""
+def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: str,
+                   keep_active: bool = False) -> list[Loaded]:
+    """Store each workflow of `text` whose definition changed as a new active version; refuse text with errors.
+
+    `keep_active` (what `xuncha init` uses): a workflow that already has an active version is never replaced,
+    as that version may be an administrator's (`POST /workflows`); its differences from the text are returned
+    instead, so the caller can say what differs and how to load the file on purpose."""
     errors = [p for p in lint_text(text, file) if p.severity == "error"]
     if errors:
         raise WorkflowRejected(errors)
@@ -144,6 +154,9 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
         if current is not None and current.sha256 == digest:
             results.append(Loaded(name, current.number, False))
             continue
+        if current is not None and keep_active:
+            results.append(Loaded(name, current.number, False, _differences(current, subtree, file)))
+            continue
         number = (session.scalar(sa.select(sa.func.max(WorkflowVersion.number))
                                  .where(WorkflowVersion.name == name)) or 0) + 1
         if current is not None:
@@ -155,6 +168,17 @@ def load_workflows(uow: UnitOfWork, text: str, *, file: str = "<upload>", by: st
         audit.record_row(session, "load", by, version, extra={"file": file})
         results.append(Loaded(name, number, True))
     return results
+
+
+def _differences(current: WorkflowVersion, subtree, file: str, limit: int = 40) -> tuple[str, ...]:
+    def dump(tree) -> list[str]:
+        plain = json.loads(json.dumps(tree, default=str))
+        return yaml.safe_dump(plain, allow_unicode=True, sort_keys=False, width=1000).splitlines()
+
+    stored = yamlsrc.parse(current.yaml_text)["workflows"][current.name]
+    lines = list(difflib.unified_diff(dump(stored), dump(subtree), f"{current.name} v{current.number} (active)",
+                                      file, lineterm="", n=1))
+    return tuple(lines[:limit] + ([f"... {len(lines) - limit} more line(s)"] if len(lines) > limit else []))
 
 
 def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[str, str], actor: Actor,
@@ -172,10 +196,9 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
     require_mapping({f.state for f in findings}, mapping, target)
     for finding in findings:
         from_state, from_version = finding.state, finding.workflow_version
-        was_closed = uow.registry.get(session, name, from_version).states[from_state].closed
+        source = uow.registry.get(session, name, from_version).states[from_state]
         finding.state, finding.workflow_version = mapping[from_state], to_version
-        if not (was_closed and target.states[finding.state].closed):
-            enter_state(uow, target, finding, now)  # a closed finding keeps when and how it was closed
+        _keep_clock(uow, target, finding, source, now)
         finding.version += 1
         finding.updated_at = now
         head = log_change(session, finding, "migrate", from_state, finding.state, actor, "admin", now,
@@ -186,6 +209,26 @@ def migrate_findings(uow: UnitOfWork, name: str, to_version: int, mapping: dict[
                         {"workflow": name, "to_version": to_version, "mapping": dict(sorted(mapping.items())),
                          "findings": [f.id for f in findings]}, at=now)
     return len(findings)
+
+
+def _keep_clock(uow: UnitOfWork, target: Workflow, finding: Finding, source: State, now) -> None:
+    """A migration is no new start: a finding keeps its deadline, its overdue counters and how it closed.
+
+    A closed finding mapped to a closed state keeps when and how it was closed. An open finding mapped to a
+    state with the same due rule keeps its due, reminder and sweep times; where the rule differs, the new due
+    counts from when the finding entered its state (state_entered_at), not from the migration. Only a finding
+    the mapping closes starts that state's clock now."""
+    state = target.states[finding.state]
+    if source.closed and state.closed:
+        return
+    if state.closed or state.final:
+        enter_state(uow, target, finding, now)
+        return
+    if (state.due, state.remind_before) == (source.due, source.remind_before):
+        return
+    entered = finding.state_entered_at
+    for key, value in state_clock(uow, target, finding, finding.state, entered).items():
+        setattr(finding, key, value)
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:

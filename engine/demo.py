@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from engine import admin, services
+from engine import admin, services, timers
 from engine.actors import SYSTEM, Actor, actor_for
 from engine.db import utcnow
 from engine.errors import InvalidInput
@@ -160,12 +160,14 @@ DAY = timedelta(days=1)
 
 
 def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: datetime | None = None) -> dict[str, str]:
-    """Create the demo campus and `findings` findings in one transaction; return each user's API token.
+    """Create the demo campus and `findings` findings; return each user's API token.
 
     Every finding is reported with services.report_finding and moved only by services.advance, at times spread
-    over the eighteen months before `now`, so its audit chain and due dates are real. The same seed gives the
-    same findings. Needs the workflows loaded (`xuncha init`). Not idempotent on purpose: if any demo unit or
-    user exists already it raises InvalidInput("demo data exists already ...") and changes nothing.
+    over the eighteen months before `now`, and the real overdue sweep (engine.timers.sweep) runs at each moment
+    a reminder or deadline fell due, so escalations, 查而不改 counters and on-time rates are what the loop would
+    have recorded. Each step is its own transaction, as in use. The same seed gives the same findings. Needs the
+    workflows loaded (`xuncha init`). Not idempotent on purpose: if any demo unit or user exists already it
+    raises InvalidInput("demo data exists already ...") and changes nothing.
     """
     if isinstance(findings, bool) or not isinstance(findings, int) or findings < 0:
         raise InvalidInput(f"findings must be a whole number of 0 or more, not {findings!r}")
@@ -180,11 +182,29 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
                               calendar=calendar if calendar in calendars else None)
         for name, display, role, unit in USERS:
             _, tokens[name] = admin.create_user(uow, name, [role], unit=unit, display_name=display)
-        cast = _Cast(uow)
-        for _ in range(findings):
-            _play(uow, rng, cast, now)
         uow.commit()
+    with store.uow(write=False) as uow:
+        cast = _Cast(uow)
+    for _ in range(findings):
+        _play(store, rng, cast, now)
+    sweep_through(store, now)  # what the sweep did between the last step and now
     return tokens
+
+
+def sweep_through(store: Store, until: datetime, *, limit: int = 100_000) -> int:
+    """Run the real sweep at every moment up to `until` when some finding had a reminder or deadline due, in
+    time order (the moment itself: a sweep running every minute acts then); returns how many sweeps ran."""
+    runs = 0
+    while runs < limit:
+        with store.uow(write=False) as uow:
+            due = uow.session.scalar(sa.select(sa.func.min(Finding.sweep_at)))
+        if due is None or due > until:
+            return runs
+        report = timers.sweep(store, due)
+        runs += 1
+        if report.failed:  # a finding the sweep cannot move would be looked at forever
+            raise InvalidInput(f"the demo's sweep failed: {report.failed[:3]}")
+    return runs
 
 
 def _refuse_to_repeat(uow: UnitOfWork) -> None:
@@ -221,7 +241,7 @@ class _Cast:
         return min(reaching, key=lambda a: len(a.reach))
 
 
-def _play(uow: UnitOfWork, rng: random.Random, cast: _Cast, now: datetime) -> Finding:
+def _play(store: Store, rng: random.Random, cast: _Cast, now: datetime) -> None:
     """Report one finding and take it as far along its scenario as the time before `now` allows."""
     template = rng.choice(TEMPLATES)
     place, unit = rng.choice([p for kind in template.kinds.split() for p in PLACES[kind]])
@@ -232,33 +252,44 @@ def _play(uow: UnitOfWork, rng: random.Random, cast: _Cast, now: datetime) -> Fi
     source = "public" if events[:1] == ["dismiss"] else rng.choices(
         ["department", "self_inspection", "public"], weights=[65, 20, 15])[0]
     age = rng.uniform(0.1, 40) if recent else rng.uniform(20, 540)
-    at = _office_hours(uow, rng, now - timedelta(days=age))
-    if at >= now:
-        at = now - timedelta(minutes=rng.randint(5, 120))
     inspector = cast.actors[rng.choice(cast.inspectors)]
     reporter = {"department": inspector, "self_inspection": cast.centre(unit),
                 "public": cast.actors[rng.choice(cast.public)]}[source]
     severity = rng.choices(["normal", "high", "critical"], [40, 45, 15])[0] if template.severe else \
         rng.choices(["low", "normal", "high"], [30, 60, 10])[0]
-    finding = services.report_finding(uow, reporter, services.Report(
-        title=place + template.title, category=template.category, location=place, unit=unit, source=source,
-        severity=severity, description=_description(template, place, source, at, cast.unit_names[unit], uow),
-        inspection_round=_round(uow, template, source, at)), now=at)
-    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
+    with store.uow() as uow:
+        at = _office_hours(uow, rng, now - timedelta(days=age))
+        if at >= now:
+            at = now - timedelta(minutes=rng.randint(5, 120))
+        finding_id = services.report_finding(uow, reporter, services.Report(
+            title=place + template.title, category=template.category, location=place, unit=unit, source=source,
+            severity=severity, description=_description(template, place, source, at, cast.unit_names[unit], uow),
+            inspection_round=_round(uow, template, source, at)), now=at).id
+        uow.commit()
     for step in events:
-        if STEP_EVENTS.get(step, step) not in workflow.events_from(finding.state):
-            break  # a recurrence rule already moved it (escalated a repeat): the story ends where the rules put it
-        if step == "escalate":
-            at = finding.due_at + timedelta(minutes=rng.randint(1, 30))  # the overdue sweep runs every half hour
-        else:
-            # Fixed on the spot (立行立改) when rectified straight from assigned.
-            low, high = (1, 8) if step == "rectify" and finding.state == "assigned" else GAPS[step]
-            at = _office_hours(uow, rng, at + timedelta(hours=rng.uniform(low, high)))
+        with store.uow(write=False) as uow:
+            finding = uow.session.get(Finding, finding_id)
+            if step == "escalate":  # the story waits past the deadline: the sweep escalates it, or not
+                if finding.due_at is None:
+                    break
+                at = finding.due_at
+            else:
+                # Fixed on the spot (立行立改) when rectified straight from assigned.
+                low, high = (1, 8) if step == "rectify" and finding.state == "assigned" else GAPS[step]
+                at = _office_hours(uow, rng, at + timedelta(hours=rng.uniform(low, high)))
         if at >= now:
             break
-        event, actor, payload = _step(uow, rng, cast, finding, template, step, inspector, at)
-        services.advance(uow, finding.id, event, actor, payload, now=at)
-    return finding
+        sweep_through(store, at)  # whatever fell due before this step, the sweep acted on at the time
+        if step == "escalate":
+            continue
+        with store.uow() as uow:
+            finding = uow.session.get(Finding, finding_id)
+            workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
+            if STEP_EVENTS.get(step, step) not in workflow.events_from(finding.state):
+                break  # a rule or the sweep moved it: the story ends where the loop put it
+            event, actor, payload = _step(uow, rng, cast, finding, template, step, inspector, at)
+            services.advance(uow, finding.id, event, actor, payload, now=at)
+            uow.commit()
 
 
 STEP_EVENTS = {"pass": "verify", "fail": "verify", "flag": "escalate"}  # scenario steps named otherwise
@@ -279,10 +310,6 @@ def _step(uow: UnitOfWork, rng: random.Random, cast: _Cast, finding: Finding, te
         return "rectify", centre, {"note": note}
     if step in ("pass", "fail"):
         return "verify", inspector, {"verdict": step, "note": rng.choice(PASS_NOTES if step == "pass" else FAIL_NOTES)}
-    if step == "escalate":
-        due = finding.due_at.astimezone(uow.calendar.zone)
-        return "escalate", SYSTEM, {"missed_due": f"{finding.state} {due:%Y-%m-%d %H:%M}", "rule": "overdue",
-                                    "reason": "超过整改期限未完成，系统自动督办"}
     if step == "flag":
         return "escalate", inspector, {"reason": "同类问题多次巡查发现仍未整改，提请督办"}
     if step == "sanction":

@@ -14,12 +14,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FindingReported:
-    """A finding entered its workflow's initial state; `repeats`: the earlier findings it was linked to."""
+    """A finding entered its workflow's initial state."""
 
     finding: Finding
     actor: Actor
     now: datetime
-    repeats: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)

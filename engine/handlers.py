@@ -7,9 +7,11 @@ from engine import messagebus, records, recurrence
 from engine.events import FindingAdvanced, FindingReported
 
 HANDLERS = {
-    FindingReported: [recurrence.on_report],  # 屡查屡犯 / 查而不改: links and the rules' events
+    # A report alone sets nothing off: the recurrence rules wait until a person accepts the finding.
+    FindingReported: [],
     FindingAdvanced: [
         records.on_advance,  # firing `sanction` records its Sanction
+        recurrence.on_accept,  # 屡查屡犯 / 查而不改: links and the rules' events, once the finding is accepted
         recurrence.on_advance,  # 屡改屡犯 may fire its rule's event
     ],
 }

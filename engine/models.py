@@ -97,6 +97,9 @@ class Finding(Base):
     sweep_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
     closed_on_time: so.Mapped[bool | None] = so.mapped_column()
     due_calendar: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # the calendar due_at was counted on
+    # 整改期限: a deadline set when the finding was assigned, replacing the due time of the states the
+    # workflow's rules.deadline names (engine.deadlines)
+    deadline_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     audit_seq: so.Mapped[int] = so.mapped_column(default=0)  # head of this finding's audit chain,
     audit_head: so.Mapped[str] = so.mapped_column(sa.String(64), default="0" * 64)  # kept to skip a query

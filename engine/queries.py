@@ -8,12 +8,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import records, services
+from engine import policy, services
 from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.directory import UnitRef
 from engine.errors import InvalidFields, NotAllowed, NotFound
-from engine.models import AuditEntry, Commendation, Finding, Sanction, Unit, WorkflowVersion
+from engine.models import SEVERITIES, AuditEntry, Commendation, Finding, Sanction, Unit, WorkflowVersion
 from engine.unit_of_work import UnitOfWork
 from workflows.model import Transition, Workflow
 
@@ -22,7 +22,10 @@ MAX_PER_PAGE = 100
 # Sort keys a caller may ask for; ties are always broken by id so pages never overlap.
 SORTS = {
     "id": Finding.id, "created_at": Finding.created_at, "updated_at": Finding.updated_at,
-    "due_at": Finding.due_at, "severity": Finding.severity, "state": Finding.state,
+    "due_at": Finding.due_at, "state": Finding.state,
+    # by rank as SEVERITIES lists them (low < normal < high < critical), not alphabetically
+    "severity": sa.case({name: rank for rank, name in enumerate(SEVERITIES)}, value=Finding.severity,
+                        else_=len(SEVERITIES)),
 }
 
 
@@ -35,6 +38,7 @@ class FindingView:
     unit: UnitRef
     reporter: str | None
     events: list[Transition] | None = None
+    repeat_of: int | None = None  # the finding it repeats, when the caller may see that one
 
 
 @dataclass
@@ -58,28 +62,6 @@ class Page:
     next_page: int | None = None  # offset pagination: pass as `page`
 
 
-def visibility(uow: UnitOfWork, actor: Actor) -> sa.ColumnElement[bool]:
-    """SQL condition for the findings the actor may see, by the scope its roles have in each workflow."""
-    session, conditions = uow.session, []
-    for name, number in session.execute(sa.select(WorkflowVersion.name, WorkflowVersion.number)
-                                        .where(WorkflowVersion.active.is_(True))):
-        workflow = uow.registry.get(session, name, number)
-        for role in actor.roles:
-            spec = workflow.roles.get(role)
-            if spec is None:
-                continue
-            in_workflow = Finding.workflow_name == name
-            if spec.scope == "unit":
-                if actor.reach:
-                    conditions.append(sa.and_(in_workflow, Finding.unit_id.in_(sorted(actor.reach))))
-            elif spec.scope == "own":
-                if actor.user_id is not None:
-                    conditions.append(sa.and_(in_workflow, Finding.reporter_id == actor.user_id))
-            else:
-                conditions.append(in_workflow)
-    return sa.or_(*conditions) if conditions else sa.false()
-
-
 def like_pattern(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, with the wildcards a user typed taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -95,7 +77,7 @@ def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sor
     descending, key = sort.startswith("-"), sort.lstrip("-")
     if key not in SORTS:
         raise InvalidFields({"sort": f"must be one of {', '.join(sorted(SORTS))}, optionally prefixed by -"})
-    query = sa.select(Finding).where(visibility(uow, actor), *_finding_conditions(uow, filters, now))
+    query = sa.select(Finding).where(policy.visible(uow, actor), *_finding_conditions(uow, filters, now))
     column = SORTS[key]
     order = [column.desc() if descending else column.asc()]
     if key != "id":
@@ -107,7 +89,8 @@ def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sor
         query = query.offset((max(page or 1, 1) - 1) * per_page)
     rows = list(session.scalars(query.order_by(*order).limit(per_page + 1)))
     more, rows = len(rows) > per_page, rows[:per_page]
-    items = [finding_view(uow, f, actor, with_events=False) for f in rows]
+    seen = policy.visible_ids(uow, actor, (f.repeat_of_id for f in rows if f.repeat_of_id is not None))
+    items = [finding_view(uow, f, actor, with_events=False, seen=seen) for f in rows]
     if not more:
         return Page(items)
     return Page(items, next_cursor=rows[-1].id) if keyset else Page(items, next_page=max(page or 1, 1) + 1)
@@ -149,13 +132,19 @@ def _unit_and_below(uow: UnitOfWork, code: str) -> frozenset[int]:
     return unit_subtree(uow.session, unit_id, uow.store.directory.parents(uow.session))
 
 
-def finding_view(uow: UnitOfWork, finding: Finding, actor: Actor, *, with_events: bool = True) -> FindingView:
-    """The view of a finding already loaded (after a report or a transition)."""
+def finding_view(uow: UnitOfWork, finding: Finding, actor: Actor, *, with_events: bool = True,
+                 seen: set[int] | None = None) -> FindingView:
+    """The view of a finding already loaded (after a report or a transition); `seen`: ids of repeated findings
+    the caller may see, when the caller has them already (a page of findings)."""
     session, names = uow.session, uow.store.directory
     workflow = uow.registry.get(session, finding.workflow_name, finding.workflow_version)
     events = services.possible_events(uow, finding, actor) if with_events else None
+    repeat_of = finding.repeat_of_id
+    if repeat_of is not None and repeat_of not in (seen if seen is not None else
+                                                   policy.visible_ids(uow, actor, [repeat_of])):
+        repeat_of = None
     return FindingView(finding, workflow, names.unit(session, finding.unit_id),
-                       names.user_name(session, finding.reporter_id), events)
+                       names.user_name(session, finding.reporter_id), events, repeat_of)
 
 
 def get_finding(uow: UnitOfWork, finding_id: int, actor: Actor) -> FindingView:
@@ -293,7 +282,7 @@ def unit_codes(uow: UnitOfWork) -> dict[int, str]:
 def get_record(uow: UnitOfWork, actor: Actor, model: type[Sanction] | type[Commendation], record_id: int):
     """One sanction or commendation of a unit the actor may see; others are not found."""
     row = uow.session.get(model, record_id)
-    visible = records.visible_units(uow, actor)
+    visible = policy.visible_units(uow, actor)
     if row is None or (visible is not None and row.unit_id not in visible):
         raise NotFound(model.__tablename__.removesuffix("s"), record_id)
     return row

@@ -7,12 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, services
+from engine import audit, policy, services
 from engine.actors import Actor
 from engine.db import utcnow
-from engine.errors import InvalidEvent, InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
+from engine.errors import InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
 from engine.events import FindingAdvanced
-from engine.fields import field_problems
 from engine.models import (
     Attachment,
     Commendation,
@@ -20,14 +19,11 @@ from engine.models import (
     Sanction,
     SanctionFinding,
     Unit,
-    WorkflowVersion,
 )
 from engine.unit_of_work import UnitOfWork
-from workflows.model import Transition
 from workflows.rules import DEFAULT_COMMENDERS
 
 SANCTION_EVENT = "sanction"  # the workflow event whose firing is a sanction decision
-RECORDED_EVENT = "sanction_recorded"  # the audit event of a sanction decided on several findings at once
 DEFAULT_WORKFLOW = "finding"
 MAX_COMMENDATION_POINTS = 100
 
@@ -61,19 +57,29 @@ class CommendationInput:
 
 
 def on_advance(uow: UnitOfWork, event: FindingAdvanced) -> None:
-    """Handler: firing the `sanction` event records its Sanction in the same transaction."""
+    """Handler: firing the `sanction` event records its Sanction in the same transaction.
+
+    Inside `record_sanction` the events of one decision share its one Sanction (one deduction, many findings)."""
     if event.transition.event != SANCTION_EVENT:
         return
     finding = event.finding
-    sanction = _sanction(finding.unit_id, event.payload, event.actor, event.now,
-                         [SanctionFinding(finding_id=finding.id, audit_seq=finding.audit_seq)])
+    link = SanctionFinding(finding_id=finding.id, audit_seq=finding.audit_seq)
+    decision = uow.session.info.get(_OPEN_DECISION)
+    if decision is not None:  # one decision on several findings: record_sanction records it once
+        decision.findings.append(link)
+        return
+    sanction = _sanction(finding.unit_id, event.payload, event.actor, event.now, [link])
     uow.session.add(sanction)
     audit.record_row(uow.session, "decide", event.actor, sanction, extra={"findings": [finding.id]}, at=event.now)
 
 
 def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *,
                     now: datetime | None = None) -> Sanction:
-    """A sanction decided on several findings at once (one unit), by a role that may fire `sanction` on them."""
+    """One decision holding a unit to account for several of its findings.
+
+    It means what firing the workflow's `sanction` event means, on each finding: each goes through `advance`
+    (role, fields, the state the event leaves, the state it enters, its audit row), and the decision is ONE
+    Sanction covering them all, so its points are deducted once. Any finding that refuses refuses the whole."""
     session, now = uow.session, now or utcnow()
     ids = list(dict.fromkeys(decision.finding_ids))
     if not ids:
@@ -85,20 +91,23 @@ def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *
     if len(units) > 1:
         raise InvalidFields({"findings": "a sanction holds one unit to account; these findings belong to "
                                          f"{len(units)} units"})
-    payload, roles = decision.payload(), {}
-    for finding in findings:  # each by its own workflow version and state, as the `sanction` event would be
-        transition = _sanction_transition(uow, finding)
-        roles[finding.id] = _require_sanction_role(uow, transition, finding, actor)
-        problems, only_missing = field_problems(transition, payload)
-        if problems:
-            raise (MissingFields if only_missing else InvalidFields)(problems)
-    seqs = {f.id: services.record_event(uow, f, RECORDED_EVENT, actor, roles[f.id], payload, now=now).audit_seq
-            for f in findings}  # each finding's log says it was sanctioned; its state stays
-    sanction = _sanction(units.pop(), payload, actor, now,
-                         [SanctionFinding(finding_id=i, audit_seq=seqs[i]) for i in ids])
+    payload = decision.payload()
+    sanction = _sanction(units.pop(), payload, actor, now, [])
+    session.info[_OPEN_DECISION] = sanction
+    try:
+        for finding in findings:
+            if not any(t.event == SANCTION_EVENT for t in _workflow(uow, finding).transitions):
+                raise InvalidInput(f"workflow {finding.workflow_name!r} has no {SANCTION_EVENT!r} event "
+                                   f"(finding {finding.id})")
+            services.advance(uow, finding.id, SANCTION_EVENT, actor, payload, now=now, _for_update=False)
+    finally:
+        session.info.pop(_OPEN_DECISION, None)
     session.add(sanction)
     audit.record_row(session, "decide", actor, sanction, extra={"findings": ids}, at=now)
     return sanction
+
+
+_OPEN_DECISION = "xuncha.sanction_decision"  # session.info key: the Sanction `record_sanction` is filling
 
 
 def _sanction(unit_id: int, payload: dict, actor: Actor, now: datetime, links: list) -> Sanction:
@@ -108,24 +117,8 @@ def _sanction(unit_id: int, payload: dict, actor: Actor, now: datetime, links: l
                     decided_by=actor.name, decided_at=now, findings=links)
 
 
-def _sanction_transition(uow: UnitOfWork, finding: Finding) -> Transition:
-    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
-    if not any(t.event == SANCTION_EVENT for t in workflow.transitions):
-        raise InvalidInput(f"workflow {workflow.name!r} has no {SANCTION_EVENT!r} event (finding {finding.id})")
-    found = workflow.outgoing(finding.state, SANCTION_EVENT)
-    if not found:  # the workflow says when a unit may be sanctioned (as shipped: once escalated)
-        raise InvalidEvent(finding.state, SANCTION_EVENT, workflow.events_from(finding.state))
-    return found[0]
-
-
-def _require_sanction_role(uow: UnitOfWork, transition: Transition, finding: Finding, actor: Actor) -> str:
-    workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
-    for role in actor.roles:
-        spec = workflow.roles.get(role)
-        if role in transition.roles and spec and (spec.scope != "unit" or actor.can_reach(finding.unit_id)):
-            return role
-    raise NotAllowed(f"{actor.name} may not decide sanctions on finding {finding.id}; it needs one of: "
-                     f"{', '.join(transition.roles)}", transition.roles)
+def _workflow(uow: UnitOfWork, finding: Finding):
+    return uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
 
 
 def record_commendation(uow: UnitOfWork, actor: Actor, item: CommendationInput, *,
@@ -150,7 +143,11 @@ def record_commendation(uow: UnitOfWork, actor: Actor, item: CommendationInput, 
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         problems["attachment_ids"] = "must be a list of attachment ids"
     elif ids:
-        found = set(session.scalars(sa.select(Attachment.id).where(Attachment.id.in_(ids))))
+        # Photos of a finding the caller may not see are, to the caller, no attachments at all.
+        seen = policy.visible_ids(uow, actor, session.scalars(
+            sa.select(Attachment.finding_id).where(Attachment.id.in_(ids), Attachment.finding_id.is_not(None))))
+        found = set(session.scalars(sa.select(Attachment.id).where(Attachment.id.in_(ids),
+                                                                   Attachment.finding_id.in_(sorted(seen)))))
         if missing := [i for i in ids if i not in found]:
             problems["attachment_ids"] = f"no attachment(s) {missing}"
     unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == item.unit)) if "unit" not in problems else None
@@ -170,25 +167,10 @@ def commenders(uow: UnitOfWork, workflow: str = DEFAULT_WORKFLOW) -> tuple[str, 
     return tuple((wf.rules.get("commendation") or {}).get("roles") or DEFAULT_COMMENDERS)
 
 
-def visible_units(uow: UnitOfWork, actor: Actor) -> frozenset[int] | None:
-    """Units whose records the actor may see: None means all (a role of scope 'all' in an active workflow)."""
-    session, reach = uow.session, set()
-    for name, number in session.execute(sa.select(WorkflowVersion.name, WorkflowVersion.number)
-                                        .where(WorkflowVersion.active.is_(True))):
-        roles = uow.registry.get(session, name, number).roles
-        for role in actor.roles:
-            scope = roles[role].scope if role in roles else None
-            if scope == "all":
-                return None
-            if scope == "unit":
-                reach |= actor.reach
-    return frozenset(reach)  # a public ("own") user sees no unit's records
-
-
 def unit_filter(uow: UnitOfWork, actor: Actor, column, unit: str | None) -> list:
     """WHERE conditions limiting `column` (a unit id) to what the actor sees, and to `unit` when given."""
     conditions = []
-    visible = visible_units(uow, actor)
+    visible = policy.visible_units(uow, actor)
     if visible is not None:
         conditions.append(column.in_(sorted(visible)))
     if unit is not None:

@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from engine.actors import Actor
+from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Finding, FindingLink, Sanction, Unit
-from engine.records import visible_units
+from engine.policy import visible_units
 from engine.unit_of_work import UnitOfWork
 from workflows.rules import DEFAULT_WEIGHTS
 
@@ -80,30 +80,43 @@ class Scorecard:
     end: datetime
     tally: Tally
     rates: Rates
-    score: float
+    score: float | None  # None: not rated
     rank: int | None = None
+    subunits: tuple[str, ...] = ()  # codes of the units below it whose findings and records it includes
+
+    @property
+    def rated(self) -> bool:
+        return self.score is not None
 
     def as_dict(self) -> dict:
         out = {"unit": self.unit, "name": self.name, "from": self.start.isoformat(), "to": self.end.isoformat(),
                **asdict(self.tally), "due_to_close": self.tally.received - self.tally.dismissed,
-               **{f"{k}_rate": round(v, 4) for k, v in asdict(self.rates).items()}, "score": self.score}
+               **{f"{k}_rate": round(v, 4) for k, v in asdict(self.rates).items()}, "score": self.score,
+               "rated": self.rated, "subunits": list(self.subunits)}
         if self.rank is not None:
             out["rank"] = self.rank
         return out
 
 
+def is_rated(t: Tally) -> bool:
+    """A unit is rated when it had findings due to close in the period; with nothing to score, a score of 100
+    would rank it above every unit that did its work, so it gets none (its records are still counted)."""
+    return t.received - t.dismissed > 0
+
+
 def rank(cards: list[Scorecard]) -> list[Scorecard]:
-    """Best score first; equal scores share a rank (1, 2, 2, 4), then order by unit code."""
-    ordered = sorted(cards, key=lambda c: (-c.score, c.unit))
+    """Best score first; equal scores share a rank (1, 2, 2, 4), then order by unit code. Units not rated come
+    last, by code, without a rank."""
+    rated = sorted((c for c in cards if c.rated), key=lambda c: (-c.score, c.unit))
     out, previous = [], None
-    for position, card in enumerate(ordered, 1):
+    for position, card in enumerate(rated, 1):
         place = previous.rank if previous is not None and previous.score == card.score else position
         previous = replace(card, rank=place)
         out.append(previous)
-    return out
+    return out + sorted((c for c in cards if not c.rated), key=lambda c: c.unit)
 
 
-CSV_COLUMNS = ("rank", "unit", "name", "from", "to", "received", "due_to_close", "closed", "closed_on_time",
+CSV_COLUMNS = ("rank", "unit", "name", "from", "to", "rated", "received", "due_to_close", "closed", "closed_on_time",
                "closure_rate", "on_time_rate", "rework_rate", "overdue_rate", "not_fixed", "repeat_found",
                "repeat_failed", "sanctions", "sanction_points", "commendations", "commendation_points", "score")
 
@@ -113,7 +126,7 @@ def csv_rows(cards: list[Scorecard]) -> list[list]:
     rows: list[list] = [list(CSV_COLUMNS)]
     for card in cards:
         data = card.as_dict()
-        rows.append([data.get(column, "") for column in CSV_COLUMNS])
+        rows.append(["" if data.get(column) is None else data[column] for column in CSV_COLUMNS])
     return rows
 
 
@@ -136,39 +149,50 @@ def period(start: date | datetime, end: date | datetime, zone) -> tuple[datetime
 
 
 def unit_scorecard(uow: UnitOfWork, actor: Actor, unit: str, start: date | datetime, end: date | datetime, *,
-                   now: datetime | None = None, workflow: str = DEFAULT_WORKFLOW) -> Scorecard:
-    """The scorecard of one unit (its own findings, not those of units below it) for a period."""
+                   now: datetime | None = None, workflow: str = DEFAULT_WORKFLOW, subunits: bool = True) -> Scorecard:
+    """The scorecard of one unit for a period: with `subunits` (the default) its findings and records and those of
+    every unit below it (PROP with PROP-DORM), else its own only."""
     unit_row = uow.session.scalar(sa.select(Unit).where(Unit.code == unit))
     visible = visible_units(uow, actor)
     if unit_row is None or (visible is not None and unit_row.id not in visible):
         raise NotFound("unit", unit)
-    return _cards(uow, start, end, now, workflow, [unit_row])[0]
+    return _cards(uow, start, end, now, workflow, [unit_row], subunits)[0]
 
 
 def ranking(uow: UnitOfWork, actor: Actor, start: date | datetime, end: date | datetime, *,
-            now: datetime | None = None, workflow: str = DEFAULT_WORKFLOW) -> list[Scorecard]:
-    """Every unit's scorecard for a period, ranked (a briefing publishes the whole table)."""
+            now: datetime | None = None, workflow: str = DEFAULT_WORKFLOW, subunits: bool = False) -> list[Scorecard]:
+    """Every unit's scorecard for a period, ranked (a briefing publishes the whole table). Each line holds the
+    unit's own findings unless `subunits`, so by default no finding counts on two lines."""
     if visible_units(uow, actor) == frozenset():
         raise NotAllowed(f"{actor.name} may not read scorecards")
     units = list(uow.session.scalars(sa.select(Unit).order_by(Unit.code)))
-    return rank(_cards(uow, start, end, now, workflow, units))
+    return rank(_cards(uow, start, end, now, workflow, units, subunits))
 
 
-def _cards(uow, start, end, now, workflow, units) -> list[Scorecard]:
+def _cards(uow, start, end, now, workflow, units, subunits: bool = False) -> list[Scorecard]:
     now = now or utcnow()
     lo, hi = period(start, end, uow.calendar.zone)
     _, wf = uow.registry.active(uow.session, workflow)
     weights = ((wf.rules.get("scorecard") or {}).get("weights")) or DEFAULT_WEIGHTS
     count_reported_again = bool((wf.rules.get("not_fixed") or {}).get("reported_again_while_open"))
-    tallies = _finding_tallies(uow, lo, hi, now, [u.id for u in units], count_reported_again)
+    parents = uow.store.directory.parents(uow.session)
+    members = {u.id: (unit_subtree(uow.session, u.id, parents) if subunits else frozenset({u.id})) for u in units}
+    unit_ids = sorted(set().union(*members.values())) if members else []
+    tallies = _finding_tallies(uow, lo, hi, now, unit_ids, count_reported_again)
     for model, at, name in ((Sanction, Sanction.decided_at, "sanction"), (Commendation, Commendation.at,
                                                                           "commendation")):
         query = (sa.select(model.unit_id, sa.func.count(), sa.func.coalesce(sa.func.sum(model.points), 0))
-                 .where(at >= lo, at < hi, model.unit_id.in_([u.id for u in units])).group_by(model.unit_id))
+                 .where(at >= lo, at < hi, model.unit_id.in_(unit_ids)).group_by(model.unit_id))
         for unit_id, count, points in uow.session.execute(query):
             tallies[unit_id] += Tally(**{f"{name}s": count, f"{name}_points": float(points)})
-    return [Scorecard(u.code, u.name, lo, hi, tallies[u.id], rates(tallies[u.id]), composite(tallies[u.id], weights))
-            for u in units]
+    codes = dict(uow.session.execute(sa.select(Unit.id, Unit.code)).all())
+    cards = []
+    for u in units:
+        tally = sum((tallies[i] for i in members[u.id]), Tally())
+        score = composite(tally, weights) if is_rated(tally) else None
+        below = tuple(sorted(codes[i] for i in members[u.id] if i != u.id))
+        cards.append(Scorecard(u.code, u.name, lo, hi, tally, rates(tally), score, subunits=below))
+    return cards
 
 
 def _finding_tallies(uow, lo, hi, now, unit_ids, count_reported_again) -> dict[int, Tally]:

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, messagebus, repeats
+from engine import audit, deadlines, messagebus, policy
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import (
@@ -53,7 +53,7 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     if unit is None:
         raise InvalidFields({"unit": f"no unit with code {report.unit!r}"})
     version, workflow = uow.registry.active(session, report.workflow)
-    role = _reporting_role(workflow, actor, unit.id)
+    role = policy.reporting_role(workflow, actor, unit.id)
     if workflow.roles[role].scope == "own" and report.source != "public":
         # Students and staff report through the public channel; their reports are triaged as such.
         raise InvalidFields({"source": f"a {role} report has source 'public'"})
@@ -66,11 +66,10 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     enter_state(uow, workflow, finding, now)
     session.add(finding)
     session.flush()
-    earlier = repeats.link_earlier(uow, finding, now)  # 屡查屡犯: repeat_count, recorded in the report row
     for key, value in log_change(session, finding, "report", None, finding.state, actor, role, now, {},
                                  comment).items():
         setattr(finding, key, value)
-    messagebus.publish(uow, FindingReported(finding, actor, now, tuple(earlier)))
+    messagebus.publish(uow, FindingReported(finding, actor, now))
     return finding
 
 
@@ -95,7 +94,9 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
         raise AssertionError(f"machine refused transition chosen by the engine: {event} from {from_state}")
     # `also_count`: counters the caller's reason for the event adds (the sweep's 查而不改) to the transition's own
     values = {counter: getattr(finding, counter) + 1 for counter in (*transition.increment, *also_count)}
-    values.update(state_clock(uow, workflow, finding, token.state, now))
+    if (deadline := deadlines.requested(uow.calendar, workflow, actor, payload, now)) is not None:
+        values["deadline_at"] = deadline
+    values.update(state_clock(uow, workflow, finding, token.state, now, deadline=values.get("deadline_at")))
     values.update(state=token.state, version=finding.version + 1, updated_at=now)
     values.update(log_change(session, finding, event, from_state, token.state, actor, role, now, payload, comment,
                              changes=values))
@@ -105,15 +106,15 @@ def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload:
 
 
 def record_event(uow: UnitOfWork, finding: Finding, event: str, actor: Actor, role: str, payload: dict, *,
-                 comment: str | None = None, now: datetime | None = None) -> Finding:
-    """Log a decision about a finding that does not move it (a sanction recorded on several findings at once).
+                 changes: dict | None = None, now: datetime | None = None) -> Finding:
+    """Log what the system learnt about a finding without moving it (the earlier findings it repeats), with
+    the columns that change (`changes`), so the audit log can replay every column a scorecard reads.
 
-    The caller has loaded the finding with `load_finding(..., for_update=True)`. The state stays, the version
-    moves on: the finding's history changed, so its ETag must too."""
+    The state stays, the version moves on: the finding's history changed, so its ETag must too."""
     session, now = uow.session, now or utcnow()
-    values = {"version": finding.version + 1, "updated_at": now}
+    values = {**(changes or {}), "version": finding.version + 1, "updated_at": now}
     values.update(log_change(session, finding, event, finding.state, finding.state, actor, role, now, payload,
-                             comment, changes=values))
+                             None, changes=values))
     _write(session, finding, values)
     return finding
 
@@ -149,7 +150,7 @@ def load_finding(uow: UnitOfWork, finding_id: int, actor: Actor, *, for_update: 
     if finding is None:
         raise NotFound("finding", finding_id)
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
-    if not any(_role_reaches(workflow, r, actor, finding) for r in actor.roles):
+    if not policy.may_see(workflow, actor, finding):
         raise NotFound("finding", finding_id)
     return finding
 
@@ -160,7 +161,7 @@ def choose_transition(uow: UnitOfWork, workflow: Workflow, finding: Finding, eve
     candidates = workflow.outgoing(finding.state, event)
     if not candidates:
         raise InvalidEvent(finding.state, event, workflow.events_from(finding.state))
-    permitted = [(t, role) for t in candidates if (role := _acting_role(workflow, t, actor, finding))]
+    permitted = [(t, role) for t in candidates if (role := policy.acting_role(workflow, t, actor, finding))]
     if not permitted:
         needed = sorted({r for t in candidates for r in t.roles})
         raise NotAllowed(f"{actor.name} ({', '.join(actor.roles) or 'no role'}) may not fire {event!r} on "
@@ -192,7 +193,7 @@ def possible_events(uow: UnitOfWork, finding: Finding, actor: Actor) -> list[Tra
     workflow = uow.registry.get(uow.session, finding.workflow_name, finding.workflow_version)
     seen: dict[str, Transition] = {}
     for t in workflow.outgoing(finding.state):
-        if t.event not in seen and _acting_role(workflow, t, actor, finding):
+        if t.event not in seen and policy.acting_role(workflow, t, actor, finding):
             seen[t.event] = t
     return list(seen.values())
 
@@ -205,33 +206,6 @@ def guard_view(finding: Finding) -> dict:
         "failed_verifications": finding.failed_verifications, "reopenings": finding.reopenings,
         "overdue_count": finding.overdue_count, "repeat_count": finding.repeat_count,
     }
-
-
-def _acting_role(workflow: Workflow, transition: Transition, actor: Actor, finding: Finding) -> str | None:
-    for role in actor.roles:
-        if role in transition.roles and _role_reaches(workflow, role, actor, finding):
-            return role
-    return None
-
-
-def _role_reaches(workflow: Workflow, role: str, actor: Actor, finding: Finding) -> bool:
-    spec = workflow.roles.get(role)
-    if spec is None:
-        return False
-    if spec.scope == "unit":
-        return actor.can_reach(finding.unit_id)
-    if spec.scope == "own":
-        return actor.user_id is not None and finding.reporter_id == actor.user_id
-    return True
-
-
-def _reporting_role(workflow: Workflow, actor: Actor, unit_id: int) -> str:
-    for role in actor.roles:
-        spec = workflow.roles.get(role)
-        if role in workflow.reporters and spec and (spec.scope != "unit" or actor.can_reach(unit_id)):
-            return role
-    raise NotAllowed(f"{actor.name} may not report findings for this unit; reporters are: "
-                     f"{', '.join(workflow.reporters)}", workflow.reporters)
 
 
 def _check_report(report: Report) -> None:
@@ -267,8 +241,11 @@ def _attachment_problems(uow: UnitOfWork, transition: Transition, payload: dict,
     return problems
 
 
-def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_name: str, now: datetime) -> dict:
-    """The clock of a state about to be entered: its due and reminder times, closure, the sweep's next look."""
+def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_name: str, now: datetime, *,
+                deadline: datetime | None = None) -> dict:
+    """The clock of a state about to be entered: its due and reminder times, closure, the sweep's next look.
+
+    A finding's 整改期限 (`deadline`, else the one it holds) replaces the rule's due in the states it applies to."""
     state = workflow.states[state_name]
     values: dict = {"state_entered_at": now}
     if state.closed:  # on time = no deadline missed, the one in force while closing included
@@ -276,6 +253,9 @@ def state_clock(uow: UnitOfWork, workflow: Workflow, finding: Finding, state_nam
     # Counted on the calendar the due names, else the unit's default, else office; stored times never move after.
     calendar, on_due, on_remind = uow.calendars.for_state(workflow, state, finding.unit_id)
     values["due_at"] = due = on_due.add(now, state.due) if state.due else None
+    deadline = deadline or finding.deadline_at
+    if deadline is not None and due is not None and state_name in deadlines.states(workflow):
+        values["due_at"] = due = deadline  # 整改期限 set at assignment replaces the rule's due time
     values["remind_at"] = remind = (on_remind.subtract(due, state.remind_before)
                                     if state.remind_before and due else None)
     values["due_calendar"] = calendar if due else None

@@ -45,7 +45,7 @@ def init() -> None:
     settings = Settings.from_env()
     settings.instance.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    _load(Path(settings.workflows_file), _operator())
+    _load(Path(settings.workflows_file), _operator(), keep_active=True)
 
 
 @main.command()
@@ -70,7 +70,7 @@ def workflow() -> None:
     """Load, list, draw and migrate workflow versions."""
 
 
-def _load(path: Path, by: str) -> None:
+def _load(path: Path, by: str, *, keep_active: bool = False) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -78,14 +78,19 @@ def _load(path: Path, by: str) -> None:
     store = _store()
     try:
         with store.uow() as uow:
-            loaded = admin.load_workflows(uow, text, file=str(path), by=by)
+            loaded = admin.load_workflows(uow, text, file=str(path), by=by, keep_active=keep_active)
             uow.commit()
     except WorkflowRejected as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{path}: not loaded, {len(exc.problems)} error(s)") from None
     for item in loaded:
-        click.echo(f"{item.name} v{item.number} {'loaded' if item.created else 'unchanged'}")
+        if item.kept:  # init never replaces an active version the file did not produce (an admin's, say)
+            click.echo(f"warning: {item.name} v{item.number} is active and differs from {path}; kept it. To make "
+                       f"the file's rules active on purpose: xuncha workflow load {path}", err=True)
+            for line in item.kept:
+                click.echo(f"  {line}", err=True)
+        click.echo(f"{item.name} v{item.number} {'loaded' if item.created else 'kept' if item.kept else 'unchanged'}")
 
 
 @workflow.command("load")

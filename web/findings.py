@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_smorest import Blueprint
 
-from engine import queries, repeats, services
+from engine import queries, recurrence, services
 from engine.errors import InvalidFields, NotFound
 from web import present
 from web.auth import authenticate, current_actor
@@ -62,7 +62,7 @@ def index(args):
 def finding(finding_id):
     """One finding with `events` (what the caller may do now, the fields each needs) and its recurrence links."""
     view = queries.get_finding(uow(), finding_id, current_actor())
-    return {**present.finding(view), **repeats.links(uow(), finding_id)}, etag(view.finding.version)
+    return {**present.finding(view), **recurrence.links(uow(), finding_id, current_actor())}, etag(view.finding.version)
 
 
 @blp.route(f"/{FINDING_ID}/transitions", methods=["POST"])

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
-from engine import queries, records, scorecard, timers
+from engine import policy, queries, records, scorecard, timers
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Notification, Sanction
 from web.auth import authenticate, current_actor
@@ -66,12 +66,13 @@ def unit_list():
 @units.response(200, ScorecardSchema)
 @units.alt_response(200, **CSV_RESPONSE)
 def unit_scorecard(args, code):
-    """One unit's scorecard for a period (its own findings, not those of the units below it).
+    """One unit's scorecard for a period, including the units below it (`subunits=false`: its own only).
 
     Inspectors, leaders, administrators and auditors read every unit; a service centre its own unit and those
     below it (any other answers 404, as if it did not exist); the public may not read scorecards (403)."""
     _require_scorecard_reader()
-    card = scorecard.unit_scorecard(uow(), current_actor(), code, args["start"], args["end"])
+    card = scorecard.unit_scorecard(uow(), current_actor(), code, args["start"], args["end"],
+                                    subunits=args["subunits"] is not False)
     if args["format"] == "csv":
         return _csv(scorecard.csv_rows([card]), f"scorecard-{code}-{args['start']}-{args['end']}.csv")
     return _card(card)
@@ -82,11 +83,13 @@ def unit_scorecard(args, code):
 @scorecards.response(200, ScorecardSchema(many=True))
 @scorecards.alt_response(200, **CSV_RESPONSE)
 def ranking(args):
-    """Every unit's scorecard for a period, best first (equal scores share a rank).
+    """Every unit's scorecard for a period, best first (equal scores share a rank); units with nothing due to
+    close in the period are not rated (no score, no rank) and come last. Each line is the unit's own findings
+    unless `subunits=true`.
 
     Service centres read the whole ranking too, not only their own line: the ranking is published in the
     assessment (结果运用), so hiding the other lines would hide nothing. The public may not read it (403)."""
-    cards = scorecard.ranking(uow(), current_actor(), args["start"], args["end"])
+    cards = scorecard.ranking(uow(), current_actor(), args["start"], args["end"], subunits=bool(args["subunits"]))
     if args["format"] == "csv":
         return _csv(scorecard.csv_rows(cards), f"scorecards-{args['start']}-{args['end']}.csv")
     return [_card(card) for card in cards]
@@ -95,7 +98,7 @@ def ranking(args):
 def _require_scorecard_reader() -> None:
     # The engine hides a unit the caller cannot see (404); a caller who can see no unit at all is refused.
     actor = current_actor()
-    if records.visible_units(uow(), actor) == frozenset():
+    if policy.visible_units(uow(), actor) == frozenset():
         raise NotAllowed(f"{actor.name} may not read scorecards")
 
 

@@ -38,8 +38,8 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
         "version": f.version, "due_at": f.due_at, "remind_at": f.remind_at, "due_calendar": f.due_calendar,
         "overdue": f.due_at is not None and f.due_at < now,
         "failed_verifications": f.failed_verifications, "reopenings": f.reopenings,
-        "overdue_count": f.overdue_count, "repeat_of": f.repeat_of_id, "repeat_count": f.repeat_count,
-        "closed_on_time": f.closed_on_time,
+        "overdue_count": f.overdue_count, "repeat_of": view.repeat_of, "repeat_count": f.repeat_count,
+        "closed_on_time": f.closed_on_time, "deadline_at": f.deadline_at,
         "created_at": f.created_at, "updated_at": f.updated_at, "closed_at": f.closed_at,
         "reporter": view.reporter,
     }

@@ -180,6 +180,8 @@ class FindingSchema(Schema):
     repeats = fields.List(fields.Integer(), metadata={"description": "single finding: earlier findings it repeats"})
     repeated_by = fields.List(fields.Integer(), metadata={"description": "single finding: later repeats of it"})
     closed_on_time = fields.Boolean(allow_none=True, metadata={"description": "null until first closed"})
+    deadline_at = fields.DateTime(allow_none=True, metadata={
+        "description": "整改期限 set on assignment; replaces the due time of the states rules.deadline names"})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     closed_at = fields.DateTime(allow_none=True)

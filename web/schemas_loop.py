@@ -53,6 +53,9 @@ class PeriodQuerySchema(Schema):
     start = Day(required=True, data_key="from", metadata={"description": "first day, YYYY-MM-DD"})
     end = Day(required=True, data_key="to", metadata={"description": "last day, YYYY-MM-DD (included)"})
     format = fields.String(load_default="json", validate=FORMATS)
+    subunits = fields.Boolean(load_default=None, metadata={
+        "description": "include the findings and records of the units below each unit; default true for one "
+                       "unit's scorecard, false for the ranking (so no finding counts on two lines)"})
 
 
 class ScorecardSchema(Schema):
@@ -82,7 +85,11 @@ class ScorecardSchema(Schema):
     on_time_rate = fields.Float(required=True)
     rework_rate = fields.Float(required=True)
     overdue_rate = fields.Float(required=True)
-    score = fields.Float(required=True, metadata={"description": "weights from the workflow's rules.scorecard"})
+    score = fields.Float(required=True, allow_none=True, metadata={
+        "description": "weights from the workflow's rules.scorecard; null when the unit is not rated"})
+    rated = fields.Boolean(metadata={"description": "false: no finding was due to close in the period, so the "
+                                                    "unit has no score and no rank"})
+    subunits = fields.List(fields.String(), metadata={"description": "codes of the units below it included"})
 
 
 class PageQuerySchema(Schema):

@@ -161,7 +161,8 @@ def _resolve(name, raw, node, file, problems, calendars) -> Workflow | None:
                 problem(node["states"][state.name].line_of(key),
                         f"state {state.name!r}: {key} names unknown calendar {named!r}; "
                         f"known: {', '.join(sorted({OFFICE, *calendars}))}")
-    problems.extend(rule_problems(name, raw["rules"], node.get("rules"), states, roles, transitions, file))
+    problems.extend(rule_problems(name, raw["rules"], node.get("rules"), states, roles, transitions, file,
+                                  initial))
     if len(problems) > start:
         return None
     return Workflow(name, _label(raw["label"]), initial, roles, states, transitions,

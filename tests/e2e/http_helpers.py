@@ -32,7 +32,7 @@ def report(caller: Caller, **fields) -> dict:
 
     Each default location is new, so the workflow's recurrence rules (same category, same place) stay out of
     tests that are not about them."""
-    body = {"title": "一食堂地面湿滑", "category": "卫生", "location": f"一食堂{next(_places)}号窗口", "unit": "FOOD",
+    body = {"title": "一食堂地面湿滑", "category": "卫生", "location": f"实验{next(_places)}号楼门口", "unit": "FOOD",
             **fields}
     response = caller.post("/findings", json=body)
     assert response.status_code == 201, response.get_json()

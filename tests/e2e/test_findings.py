@@ -185,3 +185,28 @@ def test_pages_cover_every_finding_once(as_, sort):
     assert pages == 3 and len(seen) == len(made) and set(seen) == made
     if sort == "-id":
         assert seen == sorted(made, reverse=True)
+
+
+def test_severity_sorts_by_rank_not_alphabetically(as_):
+    ids = {severity: report(as_("inspector"), severity=severity)["id"] for severity in ("critical", "low", "high",
+                                                                                       "normal")}
+    listed = as_("leader").get("/findings?sort=severity&per_page=10").get_json()["items"]
+    assert [f["severity"] for f in listed] == ["low", "normal", "high", "critical"]
+    listed = as_("leader").get("/findings?sort=-severity&per_page=10").get_json()["items"]
+    assert [f["id"] for f in listed] == [ids["critical"], ids["high"], ids["normal"], ids["low"]]
+
+
+def test_after_a_scope_change_the_list_and_the_detail_agree(as_, campus):
+    from shipped_workflows import QUIET_WORKFLOWS
+
+    from engine import admin
+
+    food_v1, prop_v1 = report(as_("inspector"))["id"], report(as_("inspector"), unit="PROP")["id"]
+    with campus.store.uow() as uow:  # v2: service centres see every unit's findings (from now on)
+        admin.load_workflows(uow, QUIET_WORKFLOWS.replace("scope: unit", "scope: all"), by="test")
+        uow.commit()
+    prop_v2 = report(as_("inspector"), unit="PROP")["id"]
+    listed = {f["id"] for f in as_("food").get("/findings?per_page=100").get_json()["items"]}
+    readable = {fid for fid in (food_v1, prop_v1, prop_v2) if as_("food").get(f"/findings/{fid}").status_code == 200}
+    # a finding is judged by its own version: PROP's v1 finding stays out of FOOD's reach, its v2 one is in it
+    assert listed == readable == {food_v1, prop_v2}

@@ -67,15 +67,30 @@ def test_a_sanction_and_a_commendation_move_the_scorecard_by_exactly_their_point
 
 
 def test_ranking_orders_units_best_first_and_equal_scores_share_a_rank(as_, campus):
+    escalated(as_)
     commend(as_("inspector"), points=5)
     sanction(as_("leader"), [escalated(as_, unit="PROP")["id"]], points=5)
+    escalated(as_, unit="ENERGY"), escalated(as_, unit="PROP-DORM")
     response = as_("food").get(f"/scorecards?{period(campus)}")  # a centre reads the published ranking too
     assert response.status_code == 200
     cards = response.get_json()
-    assert [c["unit"] for c in cards][0] == "FOOD" and cards[-1]["unit"] == "PROP"
-    assert [c["score"] for c in cards] == sorted((c["score"] for c in cards), reverse=True)
-    assert [c["rank"] for c in cards] == [1, 2, 2, 2, 5]
-    assert [c["unit"] for c in cards[1:4]] == ["ENERGY", "GAD", "PROP-DORM"]
+    assert [c["unit"] for c in cards] == ["FOOD", "ENERGY", "PROP-DORM", "PROP", "GAD"]
+    assert [c["score"] for c in cards[:4]] == [25, 20, 20, 15]
+    assert [c.get("rank") for c in cards] == [1, 2, 2, 4, None]
+    # the inspecting department found everything and was found nothing: not rated, not ranked first with 100
+    assert (cards[-1]["rated"], cards[-1]["score"]) == (False, None)
+
+
+def test_a_units_scorecard_includes_the_units_below_it_unless_asked_not_to(as_, campus):
+    escalated(as_, unit="PROP-DORM")
+    whole = as_("prop").get(f"/units/PROP/scorecard?{period(campus)}").get_json()
+    own = as_("prop").get(f"/units/PROP/scorecard?{period(campus)}&subunits=false").get_json()
+    assert (whole["received"], whole["subunits"], whole["rated"]) == (1, ["PROP-DORM"], True)
+    assert (own["received"], own["subunits"], own["rated"], own["score"]) == (0, [], False, None)
+    lines = {c["unit"]: c for c in as_("leader").get(f"/scorecards?{period(campus)}").get_json()}
+    assert lines["PROP"]["received"] == 0 and lines["PROP-DORM"]["received"] == 1  # no finding on two lines
+    wide = {c["unit"]: c for c in as_("leader").get(f"/scorecards?{period(campus)}&subunits=true").get_json()}
+    assert wide["PROP"]["received"] == wide["GAD"]["received"] == 1
 
 
 def test_scorecard_and_sanction_csv_keep_chinese_text_behind_a_bom(as_, campus):
@@ -183,8 +198,10 @@ def test_sanctions_are_filtered_and_paged(as_):
 
 def test_repeat_filter_and_recurrence_links_on_the_finding(as_):
     first = report(as_("inspector"), location="二食堂 3号窗口")
-    again = report(as_("inspector"), location="二食堂 5号窗口")  # the same building: a repeat (屡查屡犯)
+    again = report(as_("inspector"), location="二食堂5号窗口")  # the same building: a repeat (屡查屡犯)
     other = report(as_("inspector"))
+    for finding in (first, again, other):  # the rules link a finding when it is accepted into the loop
+        assert fire(as_("inspector"), finding["id"], "assign").status_code == 200
     repeats = {f["id"] for f in as_("inspector").get("/findings?repeat=true").get_json()["items"]}
     others = {f["id"] for f in as_("inspector").get("/findings?repeat=false").get_json()["items"]}
     assert repeats == {again["id"]} and others == {first["id"], other["id"]}
@@ -252,3 +269,35 @@ def test_a_sanction_follows_the_workflow_only_escalated_findings_can_be_sanction
         assert refused.status_code == 409, refused.get_json()
         assert "sanction" in refused.get_json()["detail"]
     assert as_("admin").get("/sanctions").get_json()["items"] == []
+
+
+def test_a_double_click_on_a_sanction_deducts_once(as_, campus):
+    a, b = escalated(as_), escalated(as_)
+    body = {"kind": "deduction", "findings": [a["id"], b["id"]], "decision": "扣2分", "points": 2}
+    key = {"Idempotency-Key": "sanction-2026-03-0001"}
+    first = as_("leader").post("/sanctions", json=body, headers=key)
+    again = as_("leader").post("/sanctions", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201) and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    without_key = as_("leader").post("/sanctions", json=body)  # the findings left `escalated` with the first
+    assert without_key.status_code == 409 and without_key.get_json()["event"] == "sanction"
+    assert [s["points"] for s in as_("admin").get("/sanctions").get_json()["items"]] == [2]
+    for finding in (a, b):  # the endpoint means what the `sanction` event means
+        assert as_("leader").get(f"/findings/{finding['id']}").get_json()["state"]["name"] == "rectifying"
+    assert score(as_("leader"), campus) == pytest.approx(0 + 0 + 10 + 10 - 2)
+
+
+def test_a_reporter_does_not_learn_ids_of_findings_it_cannot_see_through_links(as_):
+    kitchen = report(as_("inspector"), location="二食堂后厨")
+    assert fire(as_("inspector"), kitchen["id"], "assign").status_code == 200
+    door = report(as_("student"), location="二食堂 门口", source="public")
+    shown = as_("student").get(f"/findings/{door['id']}").get_json()
+    assert (shown["repeat_of"], shown["repeats"]) == (None, [])  # a bare report links to nothing
+    assert fire(as_("inspector"), door["id"], "assign").status_code == 200  # accepted: now it is linked
+    seen_by_inspector = as_("inspector").get(f"/findings/{door['id']}").get_json()
+    assert (seen_by_inspector["repeat_of"], seen_by_inspector["repeats"]) == (kitchen["id"], [kitchen["id"]])
+    shown = as_("student").get(f"/findings/{door['id']}").get_json()
+    assert (shown["repeat_of"], shown["repeats"]) == (None, [])  # that one answers 404 to the student
+    assert as_("student").get(f"/findings/{kitchen['id']}").status_code == 404
+    listed = as_("student").get("/findings").get_json()["items"]
+    assert [(f["id"], f["repeat_of"]) for f in listed] == [(door["id"], None)]

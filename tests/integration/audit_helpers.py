@@ -40,10 +40,10 @@ def campus_of(store) -> Campus:
     return Campus(store, actors, {})
 
 
-def report(campus, title="一食堂地面湿滑") -> int:
+def report(campus, title="一食堂地面湿滑", location="一食堂") -> int:
     with campus.store.uow() as uow:
         f = services.report_finding(uow, campus.actor("inspector"), services.Report(
-            title=title, category="卫生", location="一食堂", unit="FOOD"))
+            title=title, category="卫生", location=location, unit="FOOD"))
         uow.commit()
         return f.id
 
@@ -57,7 +57,9 @@ def fire(campus, fid, event, who, payload):
 def history(store):
     """A campus and three findings: closed (5 rows), assigned (2 rows), reported (1 row), and a sanction."""
     campus = build_campus(store)
-    ids = [report(campus, t) for t in ("地面湿滑", "灯管损坏", "垃圾未清")]
+    # Three canteens, so no finding repeats another (recurrence adds rows of its own; see test_recurrence).
+    places = (("地面湿滑", "一食堂"), ("灯管损坏", "二食堂"), ("垃圾未清", "三食堂"))
+    ids = [report(campus, title, place) for title, place in places]
     for step in STEPS:
         fire(campus, ids[0], *step)
     fire(campus, ids[1], *STEPS[0])

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from engine import admin, audit, messagebus, services
+from engine import admin, audit, messagebus, records, services
 from engine.errors import (
     GuardRefused,
     InvalidEvent,
@@ -295,9 +295,10 @@ def test_failure_after_the_state_change_leaves_nothing_written(campus, monkeypat
 
     if where == "audit.append":
         monkeypatch.setattr(audit, "append", broken)
-    else:
+    else:  # handlers are reached through the message bus's table, not the module attribute
+        handlers = messagebus.handlers_for(FindingAdvanced)
         monkeypatch.setitem(messagebus._handlers, FindingAdvanced,
-                            [*messagebus.handlers_for(FindingAdvanced), broken])
+                            [broken if h is records.on_advance else h for h in handlers])
     with campus.store.uow() as uow:
         with pytest.raises(RuntimeError, match="disk full"):
             services.advance(uow, fid, "assign", campus.actor("inspector"), {})

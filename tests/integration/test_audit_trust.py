@@ -93,7 +93,7 @@ def test_every_admin_use_case_leaves_a_record(db_url, tmp_path):
         text = uow.session.scalar(sa.text("SELECT yaml_text FROM workflow_versions WHERE number = 1"))
         admin.load_workflows(uow, text.replace("Assign to unit", "Assign"),
                              by="root")
-        admin.migrate_findings(uow, "finding", 2, {s: s for s in ("assigned", "escalated", "closed")}, ADMIN)
+        admin.migrate_findings(uow, "finding", 2, {s: s for s in ("assigned", "rectifying", "closed")}, ADMIN)
         uow.commit()
     with store.uow(write=False) as uow:
         events = {(c, e) for c, e in uow.session.execute(sa.select(AuditRecord.chain, AuditRecord.event))}
@@ -144,7 +144,7 @@ def test_db_grant_leaves_the_application_role_append_only(db_url, tmp_path, xunc
 def test_verify_during_transitions_never_reports_a_false_break(db_url, tmp_path):
     store = keyed_store(db_url, tmp_path, keys=KEY)
     campus, _ = history(store)
-    ids = [report(campus, f"巡查{i}") for i in range(20)]
+    ids = [report(campus, f"巡查{i}", f"学生公寓{i + 1}号楼") for i in range(20)]  # no repeats among them
     failures, done = [], threading.Event()
 
     def work():

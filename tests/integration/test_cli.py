@@ -62,12 +62,24 @@ def test_init_is_idempotent_and_loads_the_workflow(xuncha, tmp_path):
     assert second.stdout.strip() == "finding v1 unchanged"
 
 
-def test_init_on_a_store_that_already_has_the_workflow(store, xuncha):
-    # the store holds the workflow with its recurrence rules quiet (see conftest); the shipped file differs
-    result = xuncha("init")
-    assert result.exit_code == 0 and result.stdout.strip() == "finding v2 loaded"
-    again = xuncha("init")
-    assert again.exit_code == 0 and again.stdout.strip() == "finding v2 unchanged"
+def test_init_never_replaces_an_active_version_the_file_did_not_produce(xuncha, workflows_file, tmp_path, db_url):
+    assert xuncha("init").stdout.strip() == "finding v1 loaded"
+    store = Store(db_url)
+    try:  # an administrator changes the rules through the API (POST /workflows): v2
+        with store.uow() as uow:
+            admin.load_workflows(uow, changed_copy(tmp_path).read_text(encoding="utf-8"), by="gad.admin")
+            uow.commit()
+    finally:
+        store.dispose()
+    again = xuncha("init")  # the file still holds v1's text: it must not come back as v3
+    assert again.exit_code == 0 and again.stdout.strip() == "finding v2 kept"
+    assert "warning: finding v2 is active and differs from" in again.stderr
+    assert f"xuncha workflow load {workflows_file}" in again.stderr
+    assert "-    zh: 交办整改" in again.stderr and "+    zh: 交办\n" in again.stderr  # what differs
+    listed = xuncha("workflow", "list").stdout.splitlines()
+    assert [line.split()[:2] for line in listed] == [["finding", "v1"], ["*", "finding"]]
+    on_purpose = xuncha("workflow", "load", str(workflows_file))
+    assert on_purpose.stdout.strip() == "finding v3 loaded"
 
 
 def test_unit_create_and_unknown_parent(xuncha, db_url):

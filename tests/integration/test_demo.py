@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from engine import admin, audit
+from engine import admin, audit, recurrence
 from engine.demo import UNITS, USERS, build_demo
 from engine.errors import InvalidInput
-from engine.models import AuditEntry, Finding, Unit, User
+from engine.models import AuditEntry, Finding, Notification, Unit, User
 from engine.unit_of_work import Store
 from web.cli import main
 
@@ -86,7 +86,9 @@ def test_demo_builds_a_campus_whose_findings_went_through_the_loop(store):
         for finding in findings:
             history = by_finding[finding.id]
             times = [r.at for r in history]
-            assert times == sorted(times) and len(set(times)) == len(times), finding.id
+            # each step at its own moment; a repeat link is logged at the moment of the acceptance it follows
+            stepped = [r.at for r in history if r.event != recurrence.LINKED_EVENT]
+            assert times == sorted(times) and len(set(stepped)) == len(stepped), finding.id
             assert times[0] == finding.created_at and times[-1] <= after
             assert finding.created_at > before - timedelta(days=600)
             assert history[-1].to_state == finding.state and len(history) == finding.version
@@ -185,4 +187,19 @@ def test_demo_under_the_shipped_recurrence_rules_lets_them_act(store):
         rules = set(uow.session.scalars(sa.select(AuditEntry.payload["rule"].as_string())
                                         .where(AuditEntry.actor == "system")))
         assert audit.verify(uow.session).ok
-    assert "repeat_found" in rules
+    assert rules & {"repeat_found", "not_fixed"}  # accepted repeats of a unit's findings set the rules off
+
+
+def test_the_demo_runs_the_real_sweep_so_lateness_counts(store):
+    build_demo(store, findings=60, seed=7, now=NOW)
+    with store.uow(write=False) as uow:
+        session = uow.session
+        swept = set(session.scalars(sa.select(AuditEntry.finding_id).where(
+            AuditEntry.payload["rule"].as_string() == "overdue")))
+        assert swept
+        for f in session.scalars(sa.select(Finding).where(Finding.id.in_(swept))):
+            assert f.overdue_count >= 1 and f.closed_on_time is not True, f.id  # 查而不改, never "on time"
+        kinds = set(session.scalars(sa.select(Notification.kind)))
+        assert kinds == {"reminder", "overdue"}  # the units were told, as the sweep tells them
+        # nothing is left overdue that a sweep running until NOW would have acted on
+        assert session.scalar(sa.select(sa.func.count()).select_from(Finding).where(Finding.sweep_at <= NOW)) == 0

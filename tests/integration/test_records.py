@@ -86,12 +86,14 @@ def test_one_decision_covers_several_findings_of_a_unit(campus):
         assert rows[1][6] == f"{a} {b}"
         assert records.list_sanctions(uow, campus.actor("prop")) == []  # another centre sees none of FOOD's
         assert records.list_sanctions(uow, campus.actor("leader"), kind="warning") == []
-        # each finding's log records the decision without moving it; the chain still verifies
+        # the decision is the `sanction` event on each finding (it moves them as the workflow says), and one
+        # Sanction covering both: its points are deducted once
+        assert count(campus, Sanction) == 1
         for fid in (a, b):
             last = uow.session.scalars(sa.select(AuditEntry).where(AuditEntry.finding_id == fid)
                                        .order_by(AuditEntry.seq.desc())).first()
             assert (last.event, last.from_state, last.to_state, last.actor) == (
-                "sanction_recorded", "escalated", "escalated", "admin")
+                "sanction", "escalated", "rectifying", "admin")
             assert last.payload["contract"] == "HT-9"
             assert {link.finding_id: link.audit_seq for link in listed[0].findings}[fid] == last.seq
         assert audit.verify(uow.session).ok
@@ -159,3 +161,47 @@ def test_bad_commendations_are_refused(campus, who, item, error, field):
     if field:
         assert field in caught.value.fields
     assert count(campus, Commendation) == 0
+
+
+def test_commendations_refuse_photos_of_findings_the_caller_cannot_see(campus):
+    import io
+
+    from shipped_workflows import QUIET_WORKFLOWS
+
+    from engine import admin, attachments
+
+    # A deployment that lets service centres commend too (good practice seen in their own units).
+    roles = "      commendation:\n        roles:\n        - inspector\n        - leader\n        - admin\n"
+    assert QUIET_WORKFLOWS.count(roles) == 1
+    centres_commend = QUIET_WORKFLOWS.replace(roles, roles + "        - centre\n")
+    with campus.store.uow() as uow:
+        admin.load_workflows(uow, centres_commend, by="test")
+        uow.commit()
+    food_finding = report(campus)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    with campus.store.uow() as uow:
+        photo = attachments.add_attachment(uow, food_finding, campus.actor("food"), name="明厨亮灶.png",
+                                           content_type="image/png", stream=io.BytesIO(png)).id
+        uow.commit()
+    item = records.CommendationInput(unit="PROP", location="物业服务大厅", text="服务热情", attachment_ids=(photo,))
+    with campus.store.uow() as uow, pytest.raises(InvalidFields) as caught:
+        records.record_commendation(uow, campus.actor("prop"), item)  # PROP cannot see FOOD's finding
+    assert f"no attachment(s) [{photo}]" in caught.value.fields["attachment_ids"]
+    with campus.store.uow() as uow:
+        records.record_commendation(uow, campus.actor("inspector"), item)
+        uow.commit()
+    assert count(campus, Commendation) == 1
+
+
+def test_one_decision_moves_each_finding_as_the_sanction_event_does_and_deducts_once(campus):
+    a, b = escalated(campus), escalated(campus)
+    decision = records.SanctionDecision(kind="deduction", finding_ids=(a, b), decision="扣2分", points=2)
+    with campus.store.uow() as uow:
+        records.record_sanction(uow, campus.actor("leader"), decision, now=T0)
+        uow.commit()
+    with campus.store.uow() as uow, pytest.raises(InvalidEvent):  # a repeated decision: they left escalated
+        records.record_sanction(uow, campus.actor("leader"), decision, now=T0)
+    with campus.store.uow(write=False) as uow:
+        assert uow.session.scalar(sa.select(sa.func.sum(Sanction.points))) == 2
+        states = {fid: services.load_finding(uow, fid, campus.actor("leader")).state for fid in (a, b)}
+        assert states == {a: "rectifying", b: "rectifying"}

@@ -63,18 +63,20 @@ def test_scorecard_counts_and_rates_of_a_month(campus, food_month):
     assert (c.rates.closure, c.rates.on_time, c.rates.rework, c.rates.overdue) == pytest.approx((2 / 3, 1 / 3,
                                                                                                  1 / 3, 1.0))
     assert c.score == pytest.approx(50 / 3 + 30 * 2 / 3 + 10 * 2 / 3 + 10, abs=0.01)
-    assert card(campus, "PROP").tally.received == 0 and card(campus, "PROP").score == 100
+    idle = card(campus, "PROP")  # nothing to score: not rated, rather than a perfect 100
+    assert (idle.tally.received, idle.rated, idle.score) == (0, False, None)
 
 
 def test_sanction_and_commendation_move_the_score_by_exactly_their_points(campus, food_month):
-    escalated = report(campus, "五食堂")  # sanctions are decided on escalated findings (督办)
-    walk(campus, escalated, [("escalate", "inspector", {"reason": "屡次督促未改"})], T0)
+    escalated, april = report(campus, "五食堂"), report(campus, "六食堂")  # sanctioned once escalated (督办)
+    for fid in (escalated, april):
+        walk(campus, fid, [("escalate", "inspector", {"reason": "屡次督促未改"})], T0)
     before = card(campus).score
     with campus.store.uow() as uow:
         records.record_sanction(uow, campus.actor("leader"), records.SanctionDecision(
             kind="deduction", finding_ids=(escalated,), decision="扣分", points=7.5), now=LATER)
         records.record_sanction(uow, campus.actor("leader"), records.SanctionDecision(
-            kind="deduction", finding_ids=(escalated,), decision="四月的", points=20),
+            kind="deduction", finding_ids=(april,), decision="四月的", points=20),
             now=datetime(2026, 4, 2, tzinfo=SH))  # outside the period
         uow.commit()
     after_sanction = card(campus)
@@ -94,10 +96,11 @@ def test_sanction_and_commendation_move_the_score_by_exactly_their_points(campus
 def test_ranking_orders_every_unit_and_exports_csv(campus, food_month):
     with campus.store.uow(write=False) as uow:
         ranked = scorecard.ranking(uow, campus.actor("food"), *MARCH, now=LATER)
-    assert [c.unit for c in ranked] == ["ENERGY", "GAD", "PROP", "PROP-DORM", "FOOD"]
-    assert [c.rank for c in ranked] == [1, 1, 1, 1, 5]
+    assert [c.unit for c in ranked] == ["FOOD", "ENERGY", "GAD", "PROP", "PROP-DORM"]
+    assert [c.rank for c in ranked] == [1, None, None, None, None]  # units with nothing to score are not ranked
     rows = scorecard.csv_rows(ranked)
-    assert len(rows) == 6 and rows[-1][:2] == [5, "FOOD"]
+    assert len(rows) == 6 and rows[1][:2] == [1, "FOOD"] and rows[-1][:2] == ["", "PROP-DORM"]
+    assert rows[-1][rows[0].index("score")] == "" and rows[-1][rows[0].index("rated")] is False
 
 
 def test_scorecards_are_read_only_by_those_who_may_see_the_unit(campus):

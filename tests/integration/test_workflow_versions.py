@@ -11,6 +11,7 @@ from engine import admin, audit, services
 from engine.actors import Actor
 from engine.errors import InvalidEvent, InvalidInput, NotFound, WorkflowRejected
 from engine.models import AuditEntry, Finding, WorkflowVersion
+from workflows.durations import parse_duration
 
 V1 = QUIET_WORKFLOWS  # what the `store` fixture loaded as v1
 SHIPPED = (Path(__file__).resolve().parents[2] / "workflows.yaml").read_text(encoding="utf-8")
@@ -247,3 +248,48 @@ def test_migrating_a_closed_finding_keeps_when_and_how_it_was_closed(campus):
         after = uow.session.get(Finding, fid)
         assert (after.state, after.closed_at, after.closed_on_time, after.state_entered_at) == closed
         assert after.workflow_version == 2
+
+
+def _rectifying_since(campus, days_ago: int) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    fid = report(campus)
+    start = datetime.now(UTC) - timedelta(days=days_ago)
+    for i, (event, who, payload) in enumerate([("assign", "inspector", {}), ("respond", "food", {"plan": "清理"})]):
+        with campus.store.uow() as uow:
+            services.advance(uow, fid, event, campus.actor(who), payload, now=start + timedelta(hours=i))
+            uow.commit()
+    return fid
+
+
+def test_an_overdue_finding_stays_overdue_after_migration_and_closes_late(campus):
+    from datetime import UTC, datetime
+
+    from engine import timers
+
+    fid = _rectifying_since(campus, 30)
+    with campus.store.uow(write=False) as uow:
+        due = uow.session.get(Finding, fid).due_at
+    assert due < datetime.now(UTC)  # past its deadline; the sweep has not come round yet
+    load(campus.store, V2)  # rectifying keeps its due rule in v2
+    assert migrate(campus.store, {"rectifying": "rectifying"}) == 1
+    assert finding(campus.store, fid)["due_at"] == due
+    assert timers.sweep(campus.store).fired == 1  # 查而不改: escalated, counted
+    for event, who, payload in [("rectify", "food", {"note": "已清"}), ("verify", "inspector", {"verdict": "pass"})]:
+        fire(campus, fid, event, who, payload)
+    with campus.store.uow(write=False) as uow:
+        f = uow.session.get(Finding, fid)
+        assert (f.state, f.overdue_count, f.closed_on_time) == ("closed", 1, False)
+
+
+def test_a_changed_due_rule_counts_from_when_the_finding_entered_its_state(campus):
+    fid = _rectifying_since(campus, 30)
+    with campus.store.uow(write=False) as uow:
+        entered = uow.session.get(Finding, fid).state_entered_at
+        expected = uow.calendar.add(entered, parse_duration("10 working days"))
+    assert "due: 5 working days\n" in V2
+    load(campus.store, V2.replace("due: 5 working days\n", "due: 10 working days\n"))
+    migrate(campus.store, {"rectifying": "rectifying"})
+    with campus.store.uow(write=False) as uow:
+        f = uow.session.get(Finding, fid)
+        assert (f.due_at, f.state_entered_at) == (expected, entered)
