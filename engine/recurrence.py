@@ -26,11 +26,23 @@ def building_of(location: str, separator: str) -> str:
 
 
 def same_place(location: str, same: str, separator: str) -> sa.ColumnElement[bool]:
-    """SQL condition: a finding's location is the same place, exactly or within the same building."""
-    if same != "building":
+    """SQL condition: a finding's location is the same place, exactly or within the same building (the text rule,
+    for findings without a registered place: `floor` and `area` compare as `building`, `place` as `location`)."""
+    if same not in ("building", "floor", "area"):
         return Finding.location == location
     building = building_of(location, separator)
     return sa.or_(Finding.location == building, Finding.location.startswith(building + separator, autoescape=True))
+
+
+def _same_place(uow: UnitOfWork, finding: Finding, rule: dict) -> sa.ColumnElement[bool]:
+    """By the place tree when both findings have a place, by the location text otherwise."""
+    text = same_place(finding.location, rule.get("same", "location"), rule.get("separator", " "))
+    if finding.place_id is None:
+        return text
+    from engine.places.matching import same_place_in_tree
+
+    return sa.or_(same_place_in_tree(uow, finding.place_id, rule.get("same", "location")),
+                  sa.and_(Finding.place_id.is_(None), text))
 
 
 def on_report(uow: UnitOfWork, finding: Finding, now: datetime) -> None:
@@ -70,7 +82,7 @@ def earlier_findings(uow: UnitOfWork, finding: Finding, rule: dict, now: datetim
     query = sa.select(Finding).where(
         Finding.id < finding.id, Finding.workflow_name == finding.workflow_name,
         Finding.category == finding.category, Finding.created_at >= since, Finding.created_at <= now,
-        same_place(finding.location, rule.get("same", "location"), rule.get("separator", " ")))
+        _same_place(uow, finding, rule))
     if rule.get("exclude_states"):
         query = query.where(Finding.state.not_in(rule["exclude_states"]))
     return list(uow.session.scalars(query.order_by(Finding.created_at.desc(), Finding.id.desc())))

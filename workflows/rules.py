@@ -28,7 +28,10 @@ class RepeatFoundSchema(Schema):
     """屡查屡犯: the same category at the same place within `window`; `event` fires at `threshold` earlier ones."""
 
     window = _Duration(load_default=DEFAULT_WINDOW)
-    same = fields.String(load_default="location", validate=validate.OneOf(["location", "building"]))
+    # place | floor | building | area compare registered places by the tree; location (= place) and building
+    # also name the text rule for findings without a place.
+    same = fields.String(load_default="location",
+                         validate=validate.OneOf(["location", "place", "floor", "building", "area"]))
     separator = fields.String(load_default=" ", validate=validate.Length(min=1))  # building = text before it
     threshold = fields.Integer(load_default=None, validate=validate.Range(min=1))
     event = fields.String(load_default=None, validate=_NAME)

@@ -1,0 +1,266 @@
+"""全覆盖: checks of every service place in every service period against the configured targets, and blind spots."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from engine.actors import Actor
+from engine.db import utcnow
+from engine.errors import InvalidFields, NotAllowed
+from engine.models import Check, Place, Unit
+from engine.places import tree
+from engine.places.config import current_config
+from engine.places.periods import day_type
+from engine.records import visible_units
+from engine.unit_of_work import UnitOfWork
+from workflows.places import LEVELS, PlaceConfig, Target, day_span
+
+MAX_DAYS = 800  # a coverage question spans at most about two years
+
+
+@dataclass(frozen=True)
+class CoverageQuery:
+    start: date  # campus days, both included
+    end: date
+    unit: str | None = None  # unit code: its places and those of the units below it
+    kind: str | None = None
+    level: str | None = None  # department | centre: count only that level's checks, show only its targets
+    place: str | None = None  # place code: that subtree
+
+
+@dataclass
+class TargetResult:
+    name: str
+    level: str
+    per: str
+    at_least: int
+    required: int  # days, weeks or months of the range that need checks
+    achieved: int  # of those, how many had enough
+
+    @property
+    def met(self) -> bool:
+        return self.achieved >= self.required
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "level": self.level, "per": self.per, "at_least": self.at_least,
+                "required": self.required, "achieved": self.achieved, "met": self.met}
+
+
+@dataclass
+class CoverageRow:
+    place: str
+    name: str
+    kind: str
+    unit: str | None
+    period: str
+    checks: dict[str, int]
+    last_check_at: datetime | None
+    targets: list[TargetResult] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool | None:
+        return all(t.met for t in self.targets) if self.targets else None
+
+    def as_dict(self) -> dict:
+        return {"place": self.place, "name": self.name, "kind": self.kind, "unit": self.unit, "period": self.period,
+                "checks": self.checks, "last_check_at": self.last_check_at,
+                "targets": [t.as_dict() for t in self.targets], "met": self.met}
+
+
+def _range(uow: UnitOfWork, q: CoverageQuery) -> tuple[datetime, datetime]:
+    if q.end < q.start:
+        raise InvalidFields({"to": "the period ends before it starts"})
+    if (q.end - q.start).days > MAX_DAYS:
+        raise InvalidFields({"to": f"at most {MAX_DAYS} days at a time"})
+    zone = uow.calendar.zone
+    return datetime.combine(q.start, datetime.min.time(), zone), \
+        datetime.combine(q.end + timedelta(days=1), datetime.min.time(), zone)
+
+
+def _places(uow: UnitOfWork, actor: Actor, config: PlaceConfig, q: CoverageQuery) -> list[tuple[Place, str | None]]:
+    """Active service places (their kind has periods) the actor may see, filtered."""
+    visible = visible_units(uow, actor)
+    if visible == frozenset():
+        raise NotAllowed(f"{actor.name} may not read coverage")
+    kinds = [k.name for k in config.kinds.values() if k.periods]
+    query = (sa.select(Place, Unit.code).outerjoin(Unit, Place.unit_id == Unit.id)
+             .where(Place.active.is_(True), Place.kind.in_(kinds)))
+    if visible is not None:
+        query = query.where(Place.unit_id.in_(sorted(visible)))
+    if q.kind:
+        query = query.where(Place.kind == (config.kind_named(q.kind) or q.kind))
+    if q.unit:
+        from engine.queries import _unit_and_below
+
+        query = query.where(Place.unit_id.in_(sorted(_unit_and_below(uow, q.unit))))
+    if q.place:
+        query = query.where(tree.in_subtree(tree.by_code(uow.session, q.place, field="place")))
+    return [tuple(r) for r in uow.session.execute(query.order_by(Place.path))]
+
+
+def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRow]:
+    """One row per service place and period: checks by level, the last one, and each target's result."""
+    config = current_config(uow)
+    if q.level is not None and q.level not in LEVELS:
+        raise InvalidFields({"level": f"must be one of {', '.join(LEVELS)}"})
+    lo, hi = _range(uow, q)
+    places = _places(uow, actor, config, q)
+    narrow = bool(q.unit or q.kind or q.place) or visible_units(uow, actor) is not None
+    ids = [p.id for p, _ in places]
+
+    def scope(query):
+        query = query.where(Check.at >= lo, Check.at < hi)
+        if q.level:
+            query = query.where(Check.level == q.level)
+        return query.where(Check.covers_id.in_(ids)) if narrow else query
+
+    counts: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    last: dict[tuple[int, str], datetime] = {}
+    for covers, period, level, n, latest in uow.session.execute(scope(
+            sa.select(Check.covers_id, Check.period, Check.level, sa.func.count(), sa.func.max(Check.at)))
+            .group_by(Check.covers_id, Check.period, Check.level)):
+        counts[(covers, period)][level] = n
+        last[(covers, period)] = max(latest, last.get((covers, period), latest))
+    targets = [t for t in config.targets if q.level is None or t.level in (q.level, "any")]
+    achieved = {t: _achieved(uow, scope, t, q.start) for t in targets}
+    required = _required_buckets(uow, config, targets, q.start, q.end)
+    rows = []
+    levels = (q.level,) if q.level else LEVELS
+    for place, unit_code in places:
+        for period in config.kinds[place.kind].periods:
+            key = (place.id, period)
+            row = CoverageRow(place.code, place.name_zh, place.kind, unit_code, period,
+                              {lv: counts.get(key, {}).get(lv, 0) for lv in levels},
+                              last.get(key))
+            for t in targets:
+                if t.applies(place.kind, period):
+                    need = required[(t, place.kind, period)]
+                    row.targets.append(TargetResult(t.name, t.level, t.per, t.at_least, need,
+                                                    min(need, achieved[t].get(key, 0))))
+            rows.append(row)
+    return rows
+
+
+def _bucket(t: Target, first_day: date):
+    if t.per == "day":
+        return Check.day_number
+    if t.per == "week":  # weeks counted from the first day asked for
+        return (Check.day_number - first_day.toordinal()) // 7
+    return Check.month_number
+
+
+def _achieved(uow: UnitOfWork, scope, t: Target, first_day: date) -> dict[tuple[int, str], int]:
+    """(place, period) -> how many days/weeks/months had at least `at_least` checks counting for target `t`."""
+    bucket = _bucket(t, first_day).label("bucket")
+    inner = sa.select(Check.covers_id, Check.period, bucket)
+    if t.level != "any":
+        inner = inner.where(Check.level == t.level)
+    if t.days:
+        inner = inner.where(Check.day_type.in_(t.days))
+    if t.periods:
+        inner = inner.where(Check.period.in_(t.periods))
+    inner = (scope(inner).group_by(Check.covers_id, Check.period, bucket)
+             .having(sa.func.count() >= t.at_least).subquery())
+    query = sa.select(inner.c.covers_id, inner.c.period, sa.func.count()).group_by(inner.c.covers_id,
+                                                                                    inner.c.period)
+    return {(covers, period): n for covers, period, n in uow.session.execute(query)}
+
+
+def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target], start: date,
+                      end: date) -> dict[tuple, int]:
+    """(target, kind, period) -> days, weeks or months of the range with service on a day the target counts."""
+    calendar = uow.calendar
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    types = {d: day_type(calendar, d) for d in days}
+    out: dict[tuple, int] = {}
+    for t in targets:
+        for kind in config.kinds.values():
+            for period in kind.periods.values():
+                if not t.applies(kind.name, period.name):
+                    continue
+                buckets = set()
+                for d in days:
+                    if (t.days is None or types[d] in t.days) and day_span(period, types[d]):
+                        buckets.add(d.toordinal() if t.per == "day" else (d - start).days // 7
+                                    if t.per == "week" else (d.year, d.month))
+                out[(t, kind.name, period.name)] = len(buckets)
+    return out
+
+
+@dataclass
+class Gap:
+    place: str
+    name: str
+    kind: str
+    unit: str | None
+    period: str | None
+    reason: str  # below_target | not_checked
+    target: str | None
+    required: int
+    achieved: int
+    last_check_at: datetime | None
+
+    @property
+    def missing(self) -> int:
+        return self.required - self.achieved
+
+    def as_dict(self) -> dict:
+        return {"place": self.place, "name": self.name, "kind": self.kind, "unit": self.unit, "period": self.period,
+                "reason": self.reason, "target": self.target, "required": self.required, "achieved": self.achieved,
+                "missing": self.missing, "last_check_at": self.last_check_at}
+
+
+def gaps(uow: UnitOfWork, actor: Actor, q: CoverageQuery, *, stale_days: int | None = None,
+         now: datetime | None = None) -> list[Gap]:
+    """Blind spots (死角), worst first: periods below target (the larger the share missing, the worse), then
+    places not checked at all for `stale_days` (the configured `stale_after` by default), never checked first."""
+    config, now = current_config(uow), now or utcnow()
+    rows = coverage(uow, actor, q)
+    out = []
+    for row in rows:
+        for t in row.targets:
+            if not t.met:
+                out.append(Gap(row.place, row.name, row.kind, row.unit, row.period, "below_target", t.name,
+                               t.required, t.achieved, row.last_check_at))
+    out.sort(key=lambda g: (-(g.missing / g.required), g.achieved, g.last_check_at is not None,
+                            g.last_check_at or now, g.place, g.period or ""))
+    days = stale_days if stale_days is not None else int(config.stale_after.amount) \
+        if config.stale_after.unit == "days" else max(1, int(config.stale_after.amount // 24))
+    since = now - timedelta(days=days)
+    seen = {row.place: row for row in rows}
+    latest = dict(uow.session.execute(sa.select(Place.code, sa.func.max(Check.at))
+                                      .join(Check, Check.covers_id == Place.id).group_by(Place.code)).all())
+    stale = []
+    for code, row in seen.items():
+        at = latest.get(code)
+        if at is None or at < since:
+            stale.append(Gap(code, row.name, row.kind, row.unit, None, "not_checked", None, 0, 0, at))
+    stale.sort(key=lambda g: (g.last_check_at is not None, g.last_check_at or now, g.place))
+    return out + stale
+
+
+GAP_COLUMNS = ("place", "name", "kind", "unit", "period", "reason", "target", "required", "achieved", "missing",
+               "last_check_at")
+COVERAGE_COLUMNS = ("place", "name", "kind", "unit", "period", "department", "centre", "last_check_at", "met",
+                    "targets_unmet")
+
+
+def coverage_csv_rows(rows: list[CoverageRow]) -> list[list]:
+    out: list[list] = [list(COVERAGE_COLUMNS)]
+    for r in rows:
+        out.append([r.place, r.name, r.kind, r.unit, r.period, r.checks.get("department", ""),
+                    r.checks.get("centre", ""), r.last_check_at.isoformat() if r.last_check_at else "",
+                    "" if r.met is None else ("是" if r.met else "否"),
+                    "；".join(t.name for t in r.targets if not t.met)])
+    return out
+
+
+def gap_csv_rows(items: list[Gap]) -> list[list]:
+    out: list[list] = [list(GAP_COLUMNS)]
+    for g in items:
+        data = g.as_dict()
+        out.append([data[c].isoformat() if isinstance(data[c], datetime) else data[c] for c in GAP_COLUMNS])
+    return out
