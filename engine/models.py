@@ -269,7 +269,8 @@ class Place(Base):
     name_en: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     kind: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("places.id"), index=True)
-    # "/1/5/23/": the ids from the root down to this place, so a subtree is one indexed prefix match.
+    # "/0000000001/0000000005/": the ids from the root down to this place (zero-padded, so the path orders a
+    # subtree in tree order), so a subtree is one indexed prefix match.
     path: so.Mapped[str] = so.mapped_column(sa.String(1000), default="/")
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
     active: so.Mapped[bool] = so.mapped_column(default=True)

@@ -141,7 +141,7 @@ def deactivate_place(uow: UnitOfWork, actor: Actor, code: str, *, now: datetime 
 def _deactivate(uow: UnitOfWork, place: Place, now: datetime | None = None) -> int:
     result = uow.session.execute(sa.update(Place).where(tree.in_subtree(place), Place.active.is_(True))
                                  .values(active=False, updated_at=now or utcnow())
-                                 .execution_options(synchronize_session=False))
+                                 .execution_options(synchronize_session="fetch"))
     place.active = False
     return result.rowcount
 

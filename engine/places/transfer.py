@@ -10,7 +10,7 @@ from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import RowsRejected
 from engine.models import Place, Unit
-from engine.places import sheets
+from engine.places import sheets, tree
 from engine.places.config import current_config
 from engine.places.registry import CODE, require_writer, tier_problem
 from engine.unit_of_work import UnitOfWork
@@ -173,7 +173,7 @@ def _repath(uow: UnitOfWork) -> None:
     def path(place_id: int) -> str:
         if place_id not in paths:
             parent = parents[place_id]
-            paths[place_id] = f"{path(parent) if parent else '/'}{place_id}/"
+            paths[place_id] = f"{path(parent) if parent else '/'}{tree.segment(place_id)}"
         return paths[place_id]
 
     for place in places:

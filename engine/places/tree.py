@@ -30,8 +30,13 @@ def in_subtree(root: Place, path_column=Place.path) -> sa.ColumnElement[bool]:
     return path_column.startswith(root.path, autoescape=False)
 
 
+def segment(place_id: int) -> str:
+    # Zero-padded, so ordering by path lists a subtree in tree order with siblings in the order they were added.
+    return f"{place_id:010d}/"
+
+
 def set_path(place: Place, parent: Place | None) -> None:
-    place.path = f"{parent.path if parent else '/'}{place.id}/"
+    place.path = f"{parent.path if parent else '/'}{segment(place.id)}"
 
 
 def move_subtree(session: orm.Session, place: Place, parent: Place | None) -> None:
@@ -40,7 +45,7 @@ def move_subtree(session: orm.Session, place: Place, parent: Place | None) -> No
     set_path(place, parent)
     session.execute(sa.update(Place).where(Place.path.startswith(old), Place.id != place.id)
                     .values(path=sa.literal(place.path) + sa.func.substr(Place.path, len(old) + 1))
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session="fetch"))
 
 
 def tier_depth(config: PlaceConfig, kind: str) -> int:
