@@ -35,7 +35,7 @@ def load_places_file(store, path: Path, by: str) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{path}: not loaded, {len(exc.problems)} error(s)") from None
-    click.echo(f"places configuration {'loaded' if changed else 'unchanged'}")
+    click.echo(f"places configuration {'loaded' if changed else 'unchanged'}", err=True)  # stdout: workflows
 
 
 @click.group("place")

@@ -5,7 +5,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from engine.models import SEVERITIES, SOURCES
@@ -217,6 +217,15 @@ class ReportSchema(Schema):
     inspection_round = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
     workflow = Text(load_default="finding", validate=validate.Length(1, 64))
     comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _where(self, data, **_):
+        # Without a registered place the report names its location and unit itself, as it always did.
+        if data.get("place") is None:
+            missing = {name: ["Missing data for required field."] for name in ("location", "unit")
+                       if not data.get(name)}
+            if missing:
+                raise ValidationError(missing)
 
 
 class TransitionSchema(Schema):
