@@ -19,6 +19,7 @@ from engine.unit_of_work import UnitOfWork
 from workflows.places import LEVELS, PlaceConfig, Target, day_span
 
 MAX_DAYS = 800  # a coverage question spans at most about two years
+CHECKS, PLACES = Check.__table__, Place.__table__
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class CoverageQuery:
     place: str | None = None  # place code: that subtree
 
 
-@dataclass
+@dataclass(slots=True)
 class TargetResult:
     name: str
     level: str
@@ -49,7 +50,7 @@ class TargetResult:
                 "required": self.required, "achieved": self.achieved, "met": self.met}
 
 
-@dataclass
+@dataclass(slots=True)
 class CoverageRow:
     place: str
     name: str
@@ -80,13 +81,15 @@ def _range(uow: UnitOfWork, q: CoverageQuery) -> tuple[datetime, datetime]:
         datetime.combine(q.end + timedelta(days=1), datetime.min.time(), zone)
 
 
-def _places(uow: UnitOfWork, actor: Actor, config: PlaceConfig, q: CoverageQuery) -> list[tuple[Place, str | None]]:
+def _places(uow: UnitOfWork, actor: Actor, config: PlaceConfig, q: CoverageQuery) -> list[tuple]:
     """Active service places (their kind has periods) the actor may see, filtered."""
     visible = visible_units(uow, actor)
     if visible == frozenset():
         raise NotAllowed(f"{actor.name} may not read coverage")
     kinds = [k.name for k in config.kinds.values() if k.periods]
-    query = (sa.select(Place, Unit.code).outerjoin(Unit, Place.unit_id == Unit.id)
+    # Columns, not entities: thousands of places need no ORM identity (this is a read-only report).
+    query = (sa.select(PLACES.c.id, PLACES.c.code, PLACES.c.name_zh, PLACES.c.kind, Unit.__table__.c.code)
+             .outerjoin(Unit.__table__, Place.unit_id == Unit.id)
              .where(Place.active.is_(True), Place.kind.in_(kinds)))
     if visible is not None:
         query = query.where(Place.unit_id.in_(sorted(visible)))
@@ -98,7 +101,7 @@ def _places(uow: UnitOfWork, actor: Actor, config: PlaceConfig, q: CoverageQuery
         query = query.where(Place.unit_id.in_(sorted(_unit_and_below(uow, q.unit))))
     if q.place:
         query = query.where(tree.in_subtree(tree.by_code(uow.session, q.place, field="place")))
-    return [tuple(r) for r in uow.session.execute(query.order_by(Place.path))]
+    return uow.session.connection().execute(query.order_by(Place.path)).all()
 
 
 def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRow]:
@@ -109,74 +112,83 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
     lo, hi = _range(uow, q)
     places = _places(uow, actor, config, q)
     narrow = bool(q.unit or q.kind or q.place) or visible_units(uow, actor) is not None
-    ids = [p.id for p, _ in places]
+    ids = [p[0] for p in places]
 
     def scope(query):
-        query = query.where(Check.at >= lo, Check.at < hi)
+        c = CHECKS.c
+        query = query.where(c.at >= lo, c.at < hi)
         if q.level:
-            query = query.where(Check.level == q.level)
-        return query.where(Check.covers_id.in_(ids)) if narrow else query
+            query = query.where(c.level == q.level)
+        return query.where(c.covers_id.in_(ids)) if narrow else query
 
     counts: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     last: dict[tuple[int, str], datetime] = {}
-    for covers, period, level, n, latest in uow.session.execute(scope(
-            sa.select(Check.covers_id, Check.period, Check.level, sa.func.count(), sa.func.max(Check.at)))
-            .group_by(Check.covers_id, Check.period, Check.level)):
+    c = CHECKS.c
+    for covers, period, level, n, latest in uow.session.connection().execute(scope(
+            sa.select(c.covers_id, c.period, c.level, sa.func.count(), sa.func.max(c.at)))
+            .group_by(c.covers_id, c.period, c.level)):
         counts[(covers, period)][level] = n
         last[(covers, period)] = max(latest, last.get((covers, period), latest))
     targets = [t for t in config.targets if q.level is None or t.level in (q.level, "any")]
-    achieved = {t: _achieved(uow, scope, t, q.start) for t in targets}
-    required = _required_buckets(uow, config, targets, q.start, q.end)
+    achieved = [_achieved(uow, scope, t, q.start) for t in targets]
+    # (kind, period) -> [(target index, buckets required)], worked out once, not per place
+    plan = _required_buckets(uow, config, targets, q.start, q.end)
     rows = []
     levels = (q.level,) if q.level else LEVELS
-    for place, unit_code in places:
-        for period in config.kinds[place.kind].periods:
-            key = (place.id, period)
-            row = CoverageRow(place.code, place.name_zh, place.kind, unit_code, period,
-                              {lv: counts.get(key, {}).get(lv, 0) for lv in levels},
-                              last.get(key))
-            for t in targets:
-                if t.applies(place.kind, period):
-                    need = required[(t, place.kind, period)]
-                    row.targets.append(TargetResult(t.name, t.level, t.per, t.at_least, need,
-                                                    min(need, achieved[t].get(key, 0))))
+    zero = dict.fromkeys(levels, 0)
+    for place_id, code, name, kind, unit_code in places:
+        for period in config.kinds[kind].periods:
+            key = (place_id, period)
+            found = counts.get(key)
+            row = CoverageRow(code, name, kind, unit_code, period,
+                              {**zero, **found} if found else dict(zero), last.get(key))
+            for i, need in plan[(kind, period)]:
+                t = targets[i]
+                row.targets.append(TargetResult(t.name, t.level, t.per, t.at_least, need,
+                                                min(need, achieved[i].get(key, 0))))
             rows.append(row)
     return rows
 
 
 def _bucket(t: Target, first_day: date):
+    c = CHECKS.c
     if t.per == "day":
-        return Check.day_number
+        return c.day_number
     if t.per == "week":  # weeks counted from the first day asked for
-        return (Check.day_number - first_day.toordinal()) // 7
-    return Check.month_number
+        return (c.day_number - first_day.toordinal()) // 7
+    return c.month_number
 
 
 def _achieved(uow: UnitOfWork, scope, t: Target, first_day: date) -> dict[tuple[int, str], int]:
     """(place, period) -> how many days/weeks/months had at least `at_least` checks counting for target `t`."""
+    c = CHECKS.c
     bucket = _bucket(t, first_day).label("bucket")
-    inner = sa.select(Check.covers_id, Check.period, bucket)
+    inner = sa.select(c.covers_id, c.period, bucket)
     if t.level != "any":
-        inner = inner.where(Check.level == t.level)
+        inner = inner.where(c.level == t.level)
     if t.days:
-        inner = inner.where(Check.day_type.in_(t.days))
+        inner = inner.where(c.day_type.in_(t.days))
     if t.periods:
-        inner = inner.where(Check.period.in_(t.periods))
-    inner = (scope(inner).group_by(Check.covers_id, Check.period, bucket)
+        inner = inner.where(c.period.in_(t.periods))
+    inner = (scope(inner).group_by(c.covers_id, c.period, bucket)
              .having(sa.func.count() >= t.at_least).subquery())
     query = sa.select(inner.c.covers_id, inner.c.period, sa.func.count()).group_by(inner.c.covers_id,
                                                                                     inner.c.period)
-    return {(covers, period): n for covers, period, n in uow.session.execute(query)}
+    return {(covers, period): n for covers, period, n in uow.session.connection().execute(query)}
 
 
 def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target], start: date,
-                      end: date) -> dict[tuple, int]:
-    """(target, kind, period) -> days, weeks or months of the range with service on a day the target counts."""
+                      end: date) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """(kind, period) -> [(index of a target applying, days, weeks or months of the range with service on a
+    day the target counts)]."""
     calendar = uow.calendar
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     types = {d: day_type(calendar, d) for d in days}
-    out: dict[tuple, int] = {}
-    for t in targets:
+    out: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for kind in config.kinds.values():
+        for period in kind.periods.values():
+            out[(kind.name, period.name)] = []
+    for i, t in enumerate(targets):
         for kind in config.kinds.values():
             for period in kind.periods.values():
                 if not t.applies(kind.name, period.name):
@@ -186,7 +198,7 @@ def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target
                     if (t.days is None or types[d] in t.days) and day_span(period, types[d]):
                         buckets.add(d.toordinal() if t.per == "day" else (d - start).days // 7
                                     if t.per == "week" else (d.year, d.month))
-                out[(t, kind.name, period.name)] = len(buckets)
+                out[(kind.name, period.name)].append((i, len(buckets)))
     return out
 
 

@@ -14,7 +14,7 @@ from engine.unit_of_work import UnitOfWork
 KINDS = {"canteen": "canteen", "dorm": "dormitory", "building": "teaching", "grounds": "outdoor", "plant": "energy",
          "hall": "service_hall"}
 OFFICE_BUILDINGS = {"行政楼"}
-TERM_WEEKS = 18
+TERM_WEEKS = 16
 # When inspectors look, by kind and period: canteens at lunch more than at breakfast, dormitories seldom at night,
 # late snacks hardly ever — so coverage has gaps worth reporting.
 PERIOD_TIMES = {"breakfast": (time(7, 0), 4), "lunch": (time(11, 30), 10), "dinner": (time(17, 30), 5),
@@ -34,6 +34,7 @@ class DemoPlaces:
     department_rounds: dict[int, int] = field(default_factory=dict)  # week index -> round id
     centre_rounds: dict[tuple[str, int], int] = field(default_factory=dict)  # (unit, week) -> round id
     term_start: datetime | None = None
+    rng: random.Random | None = None  # where findings were found, apart from the findings' own draws
 
 
 def build_places(uow: UnitOfWork, admin: Actor, places: dict, rng: random.Random) -> DemoPlaces:
@@ -90,8 +91,8 @@ def plan_term(uow: UnitOfWork, campus: DemoPlaces, cast, now: datetime) -> None:
                                                 None, start, [n for n in cast.inspectors])
         for unit in centres:
             centre = cast.centre(unit)
-            campus.centre_rounds[(unit, week)] = _round(uow, centre, f"{iso.year}年第{iso.week}周{cast.unit_names[unit]}自查",
-                                                        "centre", unit, start, [centre.name])
+            name = f"{iso.year}年第{iso.week}周{cast.unit_names[unit]}自查"
+            campus.centre_rounds[(unit, week)] = _round(uow, centre, name, "centre", unit, start, [centre.name])
 
 
 def _round(uow, actor, name, level, unit, start, inspectors) -> int:
@@ -129,7 +130,7 @@ def record_checks(uow: UnitOfWork, campus: DemoPlaces, cast, config, rng: random
         plan = [(campus.department_rounds[week], cast.actors[rng.choice(cast.inspectors)], rng.sample(buildings, 12))]
         for unit in sorted(set(campus.unit_of.values())):
             own = [b for b in buildings if campus.unit_of[b] == unit]
-            picks = [rng.choice(own) for _ in range(min(25, 4 * len(own)))]
+            picks = [rng.choice(own) for _ in range(min(12, 3 * len(own)))]
             plan.append((campus.centre_rounds[(unit, week)], cast.centre(unit), picks))
         for round_id, actor, picks in plan:
             for building in picks:

@@ -54,11 +54,15 @@ class RoundView:
 
 def _scopes(uow: UnitOfWork) -> dict[str, str]:
     """role -> scope across the active workflows (a unit-scoped role acts only for the units it reaches)."""
+    cached = uow.memo.get("role_scopes")  # asked several times per check
+    if cached is not None:
+        return cached
     scopes: dict[str, str] = {}
     for name, number in uow.session.execute(sa.select(WorkflowVersion.name, WorkflowVersion.number)
                                             .where(WorkflowVersion.active.is_(True))):
         for role in uow.registry.get(uow.session, name, number).roles.values():
             scopes.setdefault(role.name, role.scope)
+    uow.memo["role_scopes"] = scopes
     return scopes
 
 
@@ -176,7 +180,7 @@ def record_check(uow: UnitOfWork, actor: Actor, round_id: int, data: CheckInput,
     elif not _planned(session, row, place):
         problems["place"] = f"place {place.code!r} is not among the places this round planned"
     elif row.level == "centre" and place.unit_id is not None and \
-            place.unit_id not in unit_subtree(session, row.unit_id):
+            place.unit_id not in unit_subtree(session, row.unit_id, uow.store.directory.parents(session)):
         problems["place"] = f"place {place.code!r} is another unit's; a self-inspection checks its own places"
     if at > now + CLOCK_SKEW:
         problems["at"] = "a check cannot lie in the future"

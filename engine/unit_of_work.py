@@ -74,6 +74,7 @@ class UnitOfWork:
         self.write = write
         self.session: orm.Session | None = None
         self._after_commit: list = []
+        self.memo: dict = {}  # what a use case reads repeatedly and no transaction changes (place configuration)
 
     @property
     def registry(self) -> WorkflowRegistry:
