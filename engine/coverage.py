@@ -1,7 +1,6 @@
 """全覆盖: checks of every service place in every service period against the configured targets, and blind spots."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -121,16 +120,8 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
             query = query.where(c.level == q.level)
         return query.where(c.covers_id.in_(ids)) if narrow else query
 
-    counts: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
-    last: dict[tuple[int, str], datetime] = {}
-    c = CHECKS.c
-    for covers, period, level, n, latest in uow.session.connection().execute(scope(
-            sa.select(c.covers_id, c.period, c.level, sa.func.count(), sa.func.max(c.at)))
-            .group_by(c.covers_id, c.period, c.level)):
-        counts[(covers, period)][level] = n
-        last[(covers, period)] = max(latest, last.get((covers, period), latest))
     targets = [t for t in config.targets if q.level is None or t.level in (q.level, "any")]
-    achieved = [_achieved(uow, scope, t, q.start) for t in targets]
+    counts, last, achieved = _aggregate(uow, scope, targets, q.start)
     # (kind, period) -> [(target index, buckets required)], worked out once, not per place
     plan = _required_buckets(uow, config, targets, q.start, q.end)
     rows = []
@@ -141,7 +132,7 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
             key = (place_id, period)
             found = counts.get(key)
             row = CoverageRow(code, name, kind, unit_code, period,
-                              {**zero, **found} if found else dict(zero), last.get(key))
+                              {lv: found[lv] for lv in levels} if found else dict(zero), last.get(key))
             for i, need in plan[(kind, period)]:
                 t = targets[i]
                 row.targets.append(TargetResult(t.name, t.level, t.per, t.at_least, need,
@@ -150,31 +141,45 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
     return rows
 
 
-def _bucket(t: Target, first_day: date):
+def _aggregate(uow: UnitOfWork, scope, targets: list[Target], first_day: date):
+    """Counts by level and the last check per (place, period), and for each target the days, weeks or months
+    with enough checks, in one statement: the checks are grouped by day once (`daily`), and every figure is
+    aggregated from that."""
     c = CHECKS.c
-    if t.per == "day":
-        return c.day_number
-    if t.per == "week":  # weeks counted from the first day asked for
-        return (c.day_number - first_day.toordinal()) // 7
-    return c.month_number
-
-
-def _achieved(uow: UnitOfWork, scope, t: Target, first_day: date) -> dict[tuple[int, str], int]:
-    """(place, period) -> how many days/weeks/months had at least `at_least` checks counting for target `t`."""
-    c = CHECKS.c
-    bucket = _bucket(t, first_day).label("bucket")
-    inner = sa.select(c.covers_id, c.period, bucket)
-    if t.level != "any":
-        inner = inner.where(c.level == t.level)
-    if t.days:
-        inner = inner.where(c.day_type.in_(t.days))
-    if t.periods:
-        inner = inner.where(c.period.in_(t.periods))
-    inner = (scope(inner).group_by(c.covers_id, c.period, bucket)
-             .having(sa.func.count() >= t.at_least).subquery())
-    query = sa.select(inner.c.covers_id, inner.c.period, sa.func.count()).group_by(inner.c.covers_id,
-                                                                                    inner.c.period)
-    return {(covers, period): n for covers, period, n in uow.session.connection().execute(query)}
+    one = sa.literal(1)
+    daily = scope(sa.select(
+        c.covers_id.label("covers"), c.period.label("period"), c.day_type.label("day_type"),
+        c.day_number.label("day"), ((c.day_number - first_day.toordinal()) // 7).label("week"),
+        c.month_number.label("month"),
+        sa.func.sum(sa.case((c.level == "department", one), else_=0)).label("department"),
+        sa.func.sum(sa.case((c.level == "centre", one), else_=0)).label("centre"),
+        sa.func.max(c.at).label("last"))).group_by(c.covers_id, c.period, c.day_type, c.day_number,
+                                                  c.month_number).cte("daily")
+    d = daily.c
+    parts = [sa.select(sa.literal(-1).label("what"), d.covers, d.period, sa.func.sum(d.department).label("a"),
+                       sa.func.sum(d.centre).label("b"), sa.func.max(d.last).label("last"))
+             .group_by(d.covers, d.period)]
+    for i, t in enumerate(targets):
+        bucket = {"day": d.day, "week": d.week, "month": d.month}[t.per]
+        level = d.department + d.centre if t.level == "any" else getattr(d, t.level)
+        inner = sa.select(d.covers, d.period, bucket.label("bucket"))
+        if t.days:
+            inner = inner.where(d.day_type.in_(t.days))
+        if t.periods:
+            inner = inner.where(d.period.in_(t.periods))
+        inner = inner.group_by(d.covers, d.period, bucket).having(sa.func.sum(level) >= t.at_least).subquery()
+        parts.append(sa.select(sa.literal(i), inner.c.covers, inner.c.period, sa.func.count(), sa.literal(0),
+                               sa.cast(sa.null(), CHECKS.c.at.type)).group_by(inner.c.covers, inner.c.period))
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    last: dict[tuple[int, str], datetime] = {}
+    achieved: list[dict[tuple[int, str], int]] = [{} for _ in targets]
+    for what, covers, period, a, b, latest in uow.session.connection().execute(sa.union_all(*parts)):
+        if what < 0:
+            counts[(covers, period)] = {"department": int(a), "centre": int(b)}
+            last[(covers, period)] = latest
+        else:
+            achieved[what][(covers, period)] = a
+    return counts, last, achieved
 
 
 def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target], start: date,

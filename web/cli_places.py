@@ -95,4 +95,4 @@ def place_export(fmt: str, output: Path | None) -> None:
     elif fmt == "xlsx" and sys.stdout.isatty():
         raise click.ClickException("xlsx is binary: give --output FILE or redirect standard output")
     else:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)  # bytes go to the binary stream as they are
