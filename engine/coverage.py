@@ -143,43 +143,63 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
 
 def _aggregate(uow: UnitOfWork, scope, targets: list[Target], first_day: date):
     """Counts by level and the last check per (place, period), and for each target the days, weeks or months
-    with enough checks, in one statement: the checks are grouped by day once (`daily`), and every figure is
-    aggregated from that."""
+    with enough checks. One GROUP BY over the checks answers all of it for targets of one check per day, week
+    or month (the usual kind: a count of distinct buckets); a target asking for more gets its own query."""
     c = CHECKS.c
     one = sa.literal(1)
-    daily = scope(sa.select(
-        c.covers_id.label("covers"), c.period.label("period"), c.day_type.label("day_type"),
-        c.day_number.label("day"), ((c.day_number - first_day.toordinal()) // 7).label("week"),
-        c.month_number.label("month"),
-        sa.func.sum(sa.case((c.level == "department", one), else_=0)).label("department"),
-        sa.func.sum(sa.case((c.level == "centre", one), else_=0)).label("centre"),
-        sa.func.max(c.at).label("last"))).group_by(c.covers_id, c.period, c.day_type, c.day_number,
-                                                  c.month_number).cte("daily")
-    d = daily.c
-    parts = [sa.select(sa.literal(-1).label("what"), d.covers, d.period, sa.func.sum(d.department).label("a"),
-                       sa.func.sum(d.centre).label("b"), sa.func.max(d.last).label("last"))
-             .group_by(d.covers, d.period)]
-    for i, t in enumerate(targets):
-        bucket = {"day": d.day, "week": d.week, "month": d.month}[t.per]
-        level = d.department + d.centre if t.level == "any" else getattr(d, t.level)
-        inner = sa.select(d.covers, d.period, bucket.label("bucket"))
-        if t.days:
-            inner = inner.where(d.day_type.in_(t.days))
-        if t.periods:
-            inner = inner.where(d.period.in_(t.periods))
-        inner = inner.group_by(d.covers, d.period, bucket).having(sa.func.sum(level) >= t.at_least).subquery()
-        parts.append(sa.select(sa.literal(i), inner.c.covers, inner.c.period, sa.func.count(), sa.literal(0),
-                               sa.cast(sa.null(), CHECKS.c.at.type)).group_by(inner.c.covers, inner.c.period))
+    columns = [c.covers_id, c.period, sa.func.sum(sa.case((c.level == "department", one), else_=0)),
+               sa.func.sum(sa.case((c.level == "centre", one), else_=0)), sa.func.max(c.at)]
+    folded = [i for i, t in enumerate(targets) if t.at_least == 1]
+    columns += [sa.func.count(sa.distinct(sa.case((_counts_for(targets[i]), _bucket(targets[i], first_day)))))
+                for i in folded]
+    if uow.dialect == "postgresql":
+        # A year of checks is grouped in memory rather than spilled to disk (this transaction only).
+        uow.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     counts: dict[tuple[int, str], dict[str, int]] = {}
     last: dict[tuple[int, str], datetime] = {}
     achieved: list[dict[tuple[int, str], int]] = [{} for _ in targets]
-    for what, covers, period, a, b, latest in uow.session.connection().execute(sa.union_all(*parts)):
-        if what < 0:
-            counts[(covers, period)] = {"department": int(a), "centre": int(b)}
-            last[(covers, period)] = latest
-        else:
-            achieved[what][(covers, period)] = a
+    for row in uow.session.connection().execute(scope(sa.select(*columns)).group_by(c.covers_id, c.period)).all():
+        key = (row[0], row[1])
+        counts[key] = {"department": int(row[2]), "centre": int(row[3])}
+        last[key] = row[4]
+        for position, i in enumerate(folded, 5):
+            if row[position]:
+                achieved[i][key] = row[position]
+    for i, t in enumerate(targets):
+        if t.at_least > 1:
+            achieved[i] = _achieved(uow, scope, t, first_day)
     return counts, last, achieved
+
+
+def _counts_for(t: Target) -> sa.ColumnElement[bool]:
+    """SQL: a check counts for target `t` (its level, days and periods)."""
+    c = CHECKS.c
+    conditions = [c.level == t.level] if t.level != "any" else []
+    if t.days:
+        conditions.append(c.day_type.in_(t.days))
+    if t.periods:
+        conditions.append(c.period.in_(t.periods))
+    return sa.and_(sa.true(), *conditions)
+
+
+def _bucket(t: Target, first_day: date):
+    c = CHECKS.c
+    if t.per == "day":
+        return c.day_number
+    if t.per == "week":  # weeks counted from the first day asked for
+        return (c.day_number - first_day.toordinal()) // 7
+    return c.month_number
+
+
+def _achieved(uow: UnitOfWork, scope, t: Target, first_day: date) -> dict[tuple[int, str], int]:
+    """(place, period) -> how many days/weeks/months had at least `at_least` checks counting for target `t`."""
+    c = CHECKS.c
+    bucket = _bucket(t, first_day).label("bucket")
+    inner = (scope(sa.select(c.covers_id, c.period, bucket).where(_counts_for(t)))
+             .group_by(c.covers_id, c.period, bucket).having(sa.func.count() >= t.at_least).subquery())
+    query = sa.select(inner.c.covers_id, inner.c.period, sa.func.count()).group_by(inner.c.covers_id,
+                                                                                    inner.c.period)
+    return {(covers, period): n for covers, period, n in uow.session.connection().execute(query)}
 
 
 def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target], start: date,

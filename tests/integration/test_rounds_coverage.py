@@ -178,3 +178,24 @@ def test_a_problem_the_centre_found_and_closed_on_time_is_credited(places):
     card = _card(places, "FOOD")
     assert (card.tally.self_corrected, card.tally.self_correction_points) == (1, 1.0)
     assert card.score == pytest.approx(_card_without_credit(card) + 1.0)
+
+
+def test_a_target_of_two_checks_a_week_counts_weeks_with_two(places):
+    from places_helpers import PLACES_YAML
+
+    from engine.places.config import load_config
+
+    text = PLACES_YAML.read_text(encoding="utf-8").replace(
+        "kind: canteen, periods: [breakfast, lunch, dinner], level: department,\n       at_least: 1, per: week",
+        "kind: canteen, periods: [breakfast, lunch, dinner], level: department,\n       at_least: 2, per: week")
+    assert "at_least: 2, per: week" in text
+    with places.store.uow() as uow:
+        load_config(uow, text, by="test")
+        uow.commit()
+    rid = plan(places)
+    check(places, rid, "C1", at("2026-03-03", "12:00"))
+    check(places, rid, "C1", at("2026-03-04", "17:30"))
+    check(places, rid, "C1", at("2026-03-05", "17:30"))
+    found = rows(places)
+    weekly = {p: next(t for t in found[("C1", p)].targets if t.name == "食堂每餐每周督查") for p in ("lunch", "dinner")}
+    assert (weekly["lunch"].achieved, weekly["dinner"].achieved) == (0, 1)
