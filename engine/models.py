@@ -338,4 +338,3 @@ Finding.round_id = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), nulla
 Finding.check_id = so.mapped_column(sa.ForeignKey("checks.id"), nullable=True, index=True)
 Finding.found_by = so.mapped_column(sa.String(16), nullable=True)  # FOUND_BY; derived from the round or source
 Finding.place = so.relationship(Place, foreign_keys=[Finding.place_id])  # only the API's answer reads it
-Attachment.check_id = so.mapped_column(sa.ForeignKey("checks.id"), nullable=True, index=True)  # a check's photos

@@ -96,11 +96,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_checks_place_at', ['place_id', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_checks_round_id'), ['round_id'], unique=False)
 
-    with op.batch_alter_table('attachments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('check_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
-        batch_op.create_index(batch_op.f('ix_attachments_check_id'), ['check_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_attachments_check_id_checks'), 'checks', ['check_id'], ['id'])
-
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('place_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('round_id', sa.Integer(), nullable=True))
@@ -151,11 +146,6 @@ def downgrade() -> None:
         batch_op.drop_column('check_id')
         batch_op.drop_column('round_id')
         batch_op.drop_column('place_id')
-
-    with op.batch_alter_table('attachments', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_attachments_check_id_checks'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_attachments_check_id'))
-        batch_op.drop_column('check_id')
 
     with op.batch_alter_table('checks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checks_round_id'))
