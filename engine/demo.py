@@ -7,11 +7,12 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from engine import admin, services, timers
+from engine import admin, demo_places, services, timers
 from engine.actors import SYSTEM, Actor, actor_for
 from engine.db import utcnow
 from engine.errors import InvalidInput
 from engine.models import Finding, Unit, User, WorkflowVersion
+from engine.places.config import loaded_config
 from engine.unit_of_work import Store, UnitOfWork
 
 UNITS = [  # code, name, name_en, parent
@@ -182,11 +183,16 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
                               calendar=calendar if calendar in calendars else None)
         for name, display, role, unit in USERS:
             _, tokens[name] = admin.create_user(uow, name, [role], unit=unit, display_name=display)
-        uow.commit()
-    with store.uow(write=False) as uow:
         cast = _Cast(uow)
+        campus = _campus(uow, cast, seed, now)
+        uow.commit()
     for _ in range(findings):
-        _play(store, rng, cast, now)
+        _play(store, rng, cast, now, campus)
+    if campus is not None:
+        with store.uow() as uow:
+            demo_places.record_checks(uow, campus, cast, loaded_config(uow), random.Random(seed + 2), now)
+            demo_places.finish_term(uow, campus, now)
+            uow.commit()
     sweep_through(store, now)  # what the sweep did between the last step and now
     return tokens
 
@@ -205,6 +211,17 @@ def sweep_through(store: Store, until: datetime, *, limit: int = 100_000) -> int
         if report.failed:  # a finding the sweep cannot move would be looked at forever
             raise InvalidInput(f"the demo's sweep failed: {report.failed[:3]}")
     return runs
+
+
+def _campus(uow: UnitOfWork, cast: _Cast, seed: int, now: datetime) -> demo_places.DemoPlaces | None:
+    """With a places file loaded: the registered campus and a term of rounds (places draw from their own seed,
+    so the findings are the same with or without them)."""
+    if loaded_config(uow) is None:
+        return None
+    campus = demo_places.build_places(uow, cast.admin, PLACES, random.Random(seed + 1))
+    demo_places.plan_term(uow, campus, cast, now)
+    campus.rng = random.Random(seed + 3)
+    return campus
 
 
 def _refuse_to_repeat(uow: UnitOfWork) -> None:
@@ -241,7 +258,8 @@ class _Cast:
         return min(reaching, key=lambda a: len(a.reach))
 
 
-def _play(store: Store, rng: random.Random, cast: _Cast, now: datetime) -> None:
+def _play(store: Store, rng: random.Random, cast: _Cast, now: datetime,
+          campus: demo_places.DemoPlaces | None = None) -> None:
     """Report one finding and take it as far along its scenario as the time before `now` allows."""
     template = rng.choice(TEMPLATES)
     place, unit = rng.choice([p for kind in template.kinds.split() for p in PLACES[kind]])
@@ -261,10 +279,13 @@ def _play(store: Store, rng: random.Random, cast: _Cast, now: datetime) -> None:
         at = _office_hours(uow, rng, now - timedelta(days=age))
         if at >= now:
             at = now - timedelta(minutes=rng.randint(5, 120))
+        where, round_id = _where(campus, place, source, unit, at)
         finding_id = services.report_finding(uow, reporter, services.Report(
             title=place + template.title, category=template.category, location=place, unit=unit, source=source,
             severity=severity, description=_description(template, place, source, at, cast.unit_names[unit], uow),
-            inspection_round=_round(uow, template, source, at)), now=at).id
+            inspection_round=_round(uow, template, source, at), place=where, round=round_id), now=at).id
+        if round_id is not None:
+            demo_places.check_finding(uow, reporter, round_id, where, finding_id, at, now)
         uow.commit()
     for step in events:
         with store.uow(write=False) as uow:
@@ -290,6 +311,16 @@ def _play(store: Store, rng: random.Random, cast: _Cast, now: datetime) -> None:
             event, actor, payload = _step(uow, rng, cast, finding, template, step, inspector, at)
             services.advance(uow, finding.id, event, actor, payload, now=at)
             uow.commit()
+
+
+def _where(campus: demo_places.DemoPlaces | None, place: str, source: str, unit: str,
+           at: datetime) -> tuple[str | None, int | None]:
+    """The registered place a finding was found at (the building or a place inside it), and its round."""
+    if campus is None:
+        return None, None
+    building = campus.building[place]
+    where = campus.rng.choice([building, building, *campus.below[building]])
+    return where, demo_places.round_for(campus, source, unit, building, at)
 
 
 STEP_EVENTS = {"pass": "verify", "fail": "verify", "flag": "escalate"}  # scenario steps named otherwise

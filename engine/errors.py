@@ -78,3 +78,13 @@ class WorkflowRejected(DomainError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class RowsRejected(DomainError):
+    """An imported file had bad rows; `problems` names each row, column and what is wrong (in Chinese)."""
+
+    title = "Import rejected"
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(f"第{p['row']}行 {p['column']}: {p['message']}" for p in self.problems[:20]))

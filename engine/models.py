@@ -310,3 +310,103 @@ class AuditRun(Base):
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
     ok: so.Mapped[bool]
     report: so.Mapped[dict] = so.mapped_column(sa.JSON)
+
+
+# --- places, inspection rounds and checks (全覆盖, 两级巡查) ---
+
+LEVELS = ("department", "centre")  # 总务部督查 · 中心自查: who inspects in a round
+FOUND_BY = ("department", "centre", "public", "other")  # who found a finding (two-level credit)
+ROUND_STATES = ("planned", "in_progress", "done")
+
+
+class PlaceConfigVersion(Base):
+    """One loaded text of the places file (kinds, service periods, coverage targets, credit); the newest rules."""
+
+    __tablename__ = "place_configs"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    yaml_text: so.Mapped[str] = so.mapped_column(sa.Text)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Place(Base):
+    """A place on campus: campus → area or building → floor → room, window or point; deactivated, never deleted."""
+
+    __tablename__ = "places"
+    __table_args__ = (sa.Index("ix_places_path", "path"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name_zh: so.Mapped[str] = so.mapped_column(sa.String(200))
+    name_en: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("places.id"), index=True)
+    # "/0000000001/0000000005/": the ids from the root down to this place (zero-padded, so the path orders a
+    # subtree in tree order), so a subtree is one indexed prefix match.
+    path: so.Mapped[str] = so.mapped_column(sa.String(1000), default="/")
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    parent: so.Mapped[Place | None] = so.relationship(remote_side=[id])
+    unit: so.Mapped[Unit | None] = so.relationship()
+
+
+class InspectionRound(Base):
+    """An inspection round (巡查轮次) at department or centre level: who, when, which places; planned → done."""
+
+    __tablename__ = "inspection_rounds"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"), index=True)  # centre inspecting
+    inspectors: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # user names
+    planned_start: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    planned_end: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    plan: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # {places: [codes]} | {subtree: code} | {kind}
+    notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    state: so.Mapped[str] = so.mapped_column(sa.String(16), default="planned")
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    unit: so.Mapped[Unit | None] = so.relationship()
+
+
+class Check(Base):
+    """One place looked at in a round: when, in which service period, and whether problems were found there.
+
+    The period, the kind of day and the campus day and month are derived when the check is recorded (campus
+    time), and the round's level copied, so coverage is a GROUP BY over this table alone."""
+
+    __tablename__ = "checks"
+    __table_args__ = (sa.Index("ix_checks_place_at", "place_id", "at"),
+                      sa.Index("ix_checks_covers_at", "covers_id", "at"),
+                      sa.Index("ix_checks_at_level", "at", "level"))
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), index=True)
+    place_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("places.id"))
+    # The service place the check counts for: the place itself or its nearest ancestor whose kind has service
+    # periods (a serving window counts for its canteen).
+    covers_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("places.id"))
+    level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    period: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # None: outside every service period
+    day_type: so.Mapped[str] = so.mapped_column(sa.String(16))  # weekday | weekend | holiday
+    service_day: so.Mapped[date] = so.mapped_column(sa.Date)
+    day_number: so.Mapped[int]  # service_day as a proleptic ordinal: week buckets are integer arithmetic
+    month_number: so.Mapped[int]  # year * 12 + month - 1 of the service day
+    result: so.Mapped[str] = so.mapped_column(sa.String(16))  # ok | findings
+    inspector: so.Mapped[str] = so.mapped_column(sa.String(100))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+# Added to models declared above (kept here so parallel changes to those classes merge cleanly).
+Finding.place_id = so.mapped_column(sa.ForeignKey("places.id"), nullable=True, index=True)
+Finding.round_id = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), nullable=True, index=True)
+Finding.check_id = so.mapped_column(sa.ForeignKey("checks.id"), nullable=True, index=True)
+Finding.found_by = so.mapped_column(sa.String(16), nullable=True)  # FOUND_BY; derived from the round or source
+Finding.place = so.relationship(Place, foreign_keys=[Finding.place_id])  # only the API's answer reads it

@@ -12,6 +12,7 @@ from engine.errors import DomainError
 from engine.events import FindingAdvanced
 from engine.models import Finding, FindingLink
 from engine.place_text import same_place_text
+from engine.places.matching import same_place_in_tree
 from engine.unit_of_work import UnitOfWork
 from workflows.model import Workflow
 from workflows.rules import DEFAULT_WINDOW, accepting_events
@@ -21,8 +22,11 @@ LINKED_EVENT = "repeat_linked"  # the audit event recording the earlier findings
 
 
 def same_place(location: str, other: str, rule: dict) -> bool:
-    """Whether two findings' locations are the same place for a rule: the text fallback (engine.place_text)."""
-    return same_place_text(location, other, rule)
+    """Whether two findings' locations are the same place for a rule: the text fallback (engine.place_text) for
+    findings without a registered place, where `floor` and `area` compare as `building`, `place` as `location`."""
+    same = rule.get("same", "location")
+    text_rule = {**rule, "same": "building" if same in ("floor", "building", "area") else "location"}
+    return same_place_text(location, other, text_rule)
 
 
 def on_accept(uow: UnitOfWork, event: FindingAdvanced) -> None:
@@ -88,8 +92,13 @@ def earlier_findings(uow: UnitOfWork, finding: Finding, rule: dict, now: datetim
         query = query.where(Finding.unit_id == finding.unit_id)
     if rule.get("exclude_states"):
         query = query.where(Finding.state.not_in(rule["exclude_states"]))
+    if finding.place_id is not None:  # registered places compare by the tree; findings without one by the text
+        query = query.where(sa.or_(same_place_in_tree(uow, finding.place_id, rule.get("same", "location")),
+                                   Finding.place_id.is_(None)))
     candidates = uow.session.scalars(query.order_by(Finding.created_at.desc(), Finding.id.desc()))
-    return [e for e in candidates if same_place(finding.location, e.location, rule)]
+    return [e for e in candidates
+            if (finding.place_id is not None and e.place_id is not None)
+            or same_place(finding.location, e.location, rule)]
 
 
 def is_open(uow: UnitOfWork, finding: Finding) -> bool:

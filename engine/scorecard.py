@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from engine.actors import Actor, unit_subtree
+from engine.credit import credit_by_unit
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Finding, FindingLink, Sanction, Unit
@@ -36,6 +37,11 @@ class Tally:
     sanction_points: float = 0.0
     commendations: int = 0
     commendation_points: float = 0.0
+    # 两级巡查 (weights in the places file): 自查自纠 found and closed on time by the unit itself; 漏查 missed
+    self_corrected: int = 0
+    self_correction_points: float = 0.0
+    missed: int = 0
+    missed_points: float = 0.0
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Tally)))
@@ -61,14 +67,15 @@ def rates(t: Tally) -> Rates:
 
 
 def composite(t: Tally, weights: dict | None = None) -> float:
-    """on_time·w + closure·w + (1 − rework)·w + base − sanction points + commendation points (100 by default).
+    """on_time·w + closure·w + (1 − rework)·w + base − sanction points + commendation points (100 by default),
+    plus 自查自纠 points, less 漏查 points.
 
     Not clamped: a sanction or commendation moves the score by exactly its points, and a unit sanctioned
     below zero still ranks below one that was not."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
     r = rates(t)
     score = (w["on_time"] * r.on_time + w["closure"] * r.closure + w["rework"] * (1 - r.rework) + w["base"]
-             - t.sanction_points + t.commendation_points)
+             - t.sanction_points + t.commendation_points + t.self_correction_points - t.missed_points)
     return round(score, 2)
 
 
@@ -118,7 +125,8 @@ def rank(cards: list[Scorecard]) -> list[Scorecard]:
 
 CSV_COLUMNS = ("rank", "unit", "name", "from", "to", "rated", "received", "due_to_close", "closed", "closed_on_time",
                "closure_rate", "on_time_rate", "rework_rate", "overdue_rate", "not_fixed", "repeat_found",
-               "repeat_failed", "sanctions", "sanction_points", "commendations", "commendation_points", "score")
+               "repeat_failed", "sanctions", "sanction_points", "commendations", "commendation_points",
+               "self_corrected", "self_correction_points", "missed", "missed_points", "score")
 
 
 def csv_rows(cards: list[Scorecard]) -> list[list]:
@@ -185,6 +193,8 @@ def _cards(uow, start, end, now, workflow, units, subunits: bool = False) -> lis
                  .where(at >= lo, at < hi, model.unit_id.in_(unit_ids)).group_by(model.unit_id))
         for unit_id, count, points in uow.session.execute(query):
             tallies[unit_id] += Tally(**{f"{name}s": count, f"{name}_points": float(points)})
+    for unit_id, credit in credit_by_unit(uow, lo, hi, unit_ids).items():  # 自查自纠 / 漏查
+        tallies[unit_id] += Tally(**asdict(credit))
     codes = dict(uow.session.execute(sa.select(Unit.id, Unit.code)).all())
     cards = []
     for u in units:

@@ -1,7 +1,7 @@
 """Finding use cases, one function each; `advance` is the one path every state change takes."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -42,12 +42,15 @@ class Report:
     description: str = ""
     inspection_round: str | None = None
     workflow: str = DEFAULT_WORKFLOW
+    place: str | None = None  # place code; the unit and location default from it
+    round: int | None = None  # id of the inspection round it was found in
 
 
 def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: str | None = None,
                    now: datetime | None = None) -> Finding:
     """Record a new finding in its workflow's initial state, with the first row of its audit chain."""
     session, now = uow.session, now or utcnow()
+    report, origin = _origin(uow, actor, report)
     _check_report(report)
     unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
     if unit is None:
@@ -62,6 +65,7 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
         location=report.location.strip(), unit_id=unit.id, source=report.source, severity=report.severity,
         reporter_id=actor.user_id, inspection_round=report.inspection_round, workflow_name=workflow.name,
         workflow_version=version.number, state=workflow.initial, version=1, created_at=now, updated_at=now,
+        place_id=origin.place_id, round_id=origin.round_id, found_by=origin.found_by,
     )
     enter_state(uow, workflow, finding, now)
     session.add(finding)
@@ -141,6 +145,20 @@ def _write(session: orm.Session, finding: Finding, values: dict) -> None:
     session.execute(_UPDATE, {**values, "_finding": finding.id})
     for key, value in values.items():
         orm.attributes.set_committed_value(finding, key, value)
+
+
+def _origin(uow: UnitOfWork, actor: Actor, report: Report):
+    if report.place is None and report.round is None:  # the common path stays free of place lookups
+        source = report.source or "department"
+        return replace(report, source=source), _places().Origin(None, None, _places().FOUND_BY_SOURCE.get(source,
+                                                                                                          "other"))
+    return _places().resolve(uow, actor, report)
+
+
+def _places():
+    from engine.places import findings  # it reads rounds, which import this module
+
+    return findings
 
 
 def load_finding(uow: UnitOfWork, finding_id: int, actor: Actor, *, for_update: bool = False) -> Finding:

@@ -91,6 +91,7 @@ class UnitOfWork:
         self._after_commit: list = []
         self._unit_calendars: dict[int, str | None] = {}  # set in this transaction, not yet in the store's book
         self._book: tuple[CalendarBook, CalendarBook] | None = None
+        self.memo: dict = {}  # what a use case reads repeatedly and no transaction changes (place configuration)
 
     @property
     def registry(self) -> WorkflowRegistry:

@@ -165,6 +165,10 @@ class WorkCalendar:
                     break
         return False
 
+    def is_public_holiday(self, d: date) -> bool:
+        """A statutory holiday (春节, 国庆节, ...) or a day the campus closed on top of the national calendar."""
+        return d in self.closed_days or (d not in self.open_days and d in self._holidays(d.year))
+
     def _day_periods(self, d: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(d):
             return []

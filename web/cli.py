@@ -13,9 +13,11 @@ from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
 from engine.unit_of_work import Store
 from web.cli_audit import audit_group, db
+from web.cli_places import load_places_file, place, places_file
 from workflows import DefinitionError, load_file
 from workflows.diagram import mermaid, svg
 from workflows.lint import lint_text
+from workflows.places import is_places_text, lint_places_text
 
 
 def _store() -> Store:
@@ -46,18 +48,22 @@ def init() -> None:
     settings.instance.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     _load(Path(settings.workflows_file), _operator(), keep_active=True)
+    load_places_file(_store(), places_file(), _operator())
 
 
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def lint(file: Path | None) -> None:
-    """Check a workflow file; one line per problem as file:line, exit 1 on errors."""
-    path = file or Path(Settings.from_env().workflows_file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{path}: cannot read: {exc}") from None
-    problems = lint_text(text, str(path))
+    """Check a workflow file or a places file (both by default); one line per problem as file:line, exit 1 on errors."""
+    paths = [file] if file else [Path(Settings.from_env().workflows_file)] + \
+        ([places_file()] if places_file().exists() else [])
+    problems = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{path}: cannot read: {exc}") from None
+        problems += lint_places_text(text, str(path)) if is_places_text(text) else lint_text(text, str(path))
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
@@ -358,6 +364,7 @@ def serve(host: str, port: int, sweep_every: float) -> None:
 
 main.add_command(audit_group)
 main.add_command(db)
+main.add_command(place)
 
 if __name__ == "__main__":
     main()

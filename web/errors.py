@@ -55,6 +55,9 @@ def domain_problem(exc: errors.DomainError) -> Response:
     if isinstance(exc, errors.WorkflowRejected):
         return problem(422, f"{len(exc.problems)} problem(s); nothing was stored", title=exc.title,
                        kind="workflow-rejected", errors=[line_problem(p) for p in exc.problems])
+    if isinstance(exc, errors.RowsRejected):
+        return problem(422, f"{len(exc.problems)} bad row(s); nothing was stored", title=exc.title,
+                       kind="rows-rejected", errors=exc.problems)
     return problem(422, str(exc), title=exc.title, kind="invalid-input")
 
 

@@ -33,7 +33,9 @@ PAGING = ("sort", "cursor", "page", "per_page")
 def report(args):
     """Report a finding; it starts in its workflow's initial state (Location names it)."""
     actor, comment = current_actor(), args.pop("comment")
-    args["source"] = args["source"] or ("public" if "public" in actor.roles else "department")
+    # Within a round the round gives the source (a centre's round is self-inspection).
+    args["source"] = args["source"] or ("public" if "public" in actor.roles else
+                                        None if args["round"] else "department")
     try:
         finding = services.report_finding(uow(), actor, services.Report(**args), comment=comment)
     except NotFound as exc:  # the only lookup by name here is the workflow the caller named

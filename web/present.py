@@ -33,6 +33,8 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
         "location": f.location, "source": f.source, "severity": f.severity,
         "unit": {"code": view.unit.code, "name": view.unit.name, "name_en": view.unit.name_en},
         "inspection_round": f.inspection_round,
+        "place": f.place.code if f.place_id is not None else None, "round": f.round_id, "check": f.check_id,
+        "found_by": f.found_by,
         "workflow": {"name": f.workflow_name, "version": f.workflow_version},
         "state": {"name": f.state, "label": label(state.label), "final": state.final, "closed": state.closed},
         "version": f.version, "due_at": f.due_at, "remind_at": f.remind_at, "due_calendar": f.due_calendar,

@@ -5,7 +5,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from engine.models import SEVERITIES, SOURCES
@@ -164,6 +164,10 @@ class FindingSchema(Schema):
     source = fields.String(required=True)
     severity = fields.String(required=True)
     inspection_round = fields.String(allow_none=True)
+    place = fields.String(allow_none=True, metadata={"description": "code of the registered place, if any"})
+    round = fields.Integer(allow_none=True, metadata={"description": "id of the inspection round it was found in"})
+    check = fields.Integer(allow_none=True, metadata={"description": "id of the check that recorded it"})
+    found_by = fields.String(allow_none=True, metadata={"description": "department, centre, public or other"})
     workflow = fields.Nested(WorkflowRefSchema, required=True)
     state = fields.Nested(StateRefSchema, required=True)
     version = fields.Integer(required=True, metadata={"description": "bumped by every change; the ETag"})
@@ -200,14 +204,32 @@ class ReportSchema(Schema):
     title = Text(required=True, validate=validate.Length(1, 300))
     description = Text(load_default="", validate=validate.Length(max=20000))
     category = Text(required=True, validate=validate.Length(1, 100))
-    location = Text(required=True, validate=validate.Length(1, 300))
-    unit = Text(required=True, validate=validate.Length(1, 64), metadata={"description": "unit code"})
+    location = Text(load_default="", validate=validate.Length(max=300),
+                    metadata={"description": "required unless `place` is given; with a place, the detail "
+                                             "(3层东侧卫生间); without one, the place's full name"})
+    unit = Text(load_default=None, validate=validate.Length(1, 64),
+                metadata={"description": "unit code; required unless `place` is given (then the place's unit "
+                                         "by default)"})
+    place = Text(load_default=None, allow_none=True, validate=validate.Length(1, 64),
+                 metadata={"description": "code of the registered place where it was found"})
+    round = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID),
+                           metadata={"description": "id of the inspection round (in progress) it was found in; "
+                                                    "gives the source (a centre round: self_inspection)"})
     severity = fields.String(load_default="normal", validate=validate.OneOf(SEVERITIES))
     source = fields.String(load_default=None, validate=validate.OneOf(SOURCES),
                            metadata={"description": "default: public for public users, else department"})
     inspection_round = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
     workflow = Text(load_default="finding", validate=validate.Length(1, 64))
     comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _where(self, data, **_):
+        # Without a registered place the report names its location and unit itself, as it always did.
+        if data.get("place") is None:
+            missing = {name: ["Missing data for required field."] for name in ("location", "unit")
+                       if not data.get(name)}
+            if missing:
+                raise ValidationError(missing)
 
 
 class TransitionSchema(Schema):

@@ -81,6 +81,11 @@ class ScorecardSchema(Schema):
     sanction_points = fields.Float(required=True)
     commendations = fields.Integer(required=True)
     commendation_points = fields.Float(required=True)
+    self_corrected = fields.Integer(metadata={"description": "自查自纠: found by its own rounds, closed on time"})
+    self_correction_points = fields.Float(metadata={"description": "points 自查自纠 adds (places file `credit`)"})
+    missed = fields.Integer(metadata={"description": "漏查: found by the department or the public where the unit's "
+                                                     "own rounds had seen nothing, or had not looked though due"})
+    missed_points = fields.Float(metadata={"description": "points 漏查 takes off"})
     closure_rate = fields.Float(required=True)
     on_time_rate = fields.Float(required=True)
     rework_rate = fields.Float(required=True)

@@ -51,7 +51,10 @@ class RepeatFoundSchema(Schema):
     findings of the same responsible unit unless `same_unit: false`."""
 
     window = _Duration(load_default=DEFAULT_WINDOW)
-    same = fields.String(load_default="location", validate=validate.OneOf(["location", "building"]))
+    # place | floor | building | area compare registered places by the tree; without a place, the text rule:
+    # location and place the same text, building (floor, area) the same building found in the text.
+    same = fields.String(load_default="location",
+                         validate=validate.OneOf(["location", "place", "floor", "building", "area"]))
     separator = fields.String(load_default=None, validate=validate.Length(min=1))  # older files: one separator
     separators = fields.String(load_default=DEFAULT_SEPARATORS, validate=validate.Length(min=1))
     building = fields.List(fields.String(validate=_pattern), load_default=lambda: list(DEFAULT_BUILDING_PATTERNS),

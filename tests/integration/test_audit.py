@@ -11,10 +11,10 @@ STEPS = [("assign", "inspector", {}), ("respond", "food", {"plan": "立即清理
          ("rectify", "food", {"note": "已清理"}), ("verify", "inspector", {"verdict": "pass"})]
 
 
-def report(campus, title="一食堂地面湿滑") -> int:
+def report(campus, title="一食堂地面湿滑", location="一食堂") -> int:
     with campus.store.uow() as uow:
         f = services.report_finding(uow, campus.actor("inspector"), services.Report(
-            title=title, category="卫生", location="一食堂", unit="FOOD"))
+            title=title, category="卫生", location=location, unit="FOOD"))
         uow.commit()
         return f.id
 
@@ -28,7 +28,8 @@ def fire(campus, fid, event, who, payload):
 @pytest.fixture
 def history(campus):
     """Three findings: one closed (5 rows), one assigned (2 rows), one just reported (1 row)."""
-    ids = [report(campus, t) for t in ("地面湿滑", "灯管损坏", "垃圾未清")]
+    # Three canteens, so no finding repeats another (recurrence adds rows of its own; see test_recurrence).
+    ids = [report(campus, t, p) for t, p in (("地面湿滑", "一食堂"), ("灯管损坏", "二食堂"), ("垃圾未清", "三食堂"))]
     for step in STEPS:
         fire(campus, ids[0], *step)
     fire(campus, ids[1], *STEPS[0])

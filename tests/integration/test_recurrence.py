@@ -234,7 +234,7 @@ def test_shipped_rules_escalate_the_third_finding_in_the_same_building(campus):
 @pytest.mark.parametrize(("rules", "line_key", "message"), [
     ("repeat_found: {threshold: 2}", "repeat_found", "threshold and event go together"),
     ("repeat_found: {window: soon}", "repeat_found", "not a duration"),
-    ("repeat_found: {same: room}", "repeat_found", "Must be one of: location, building"),
+    ("repeat_found: {same: room}", "repeat_found", "Must be one of: location, place, floor, building, area"),
     ("repeat_failed: {threshold: 0, event: escalate}", "repeat_failed", "greater than or equal to 1"),
     ("repeat_failed: {threshold: 2, event: assign}", "repeat_failed", "the role 'system' may fire"),
     ("not_fixed: {event: vanish}", "not_fixed", "'vanish' is not an event"),
