@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, send_file, url_for
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from engine import attachments
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas import AttachmentSchema

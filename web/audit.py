@@ -6,12 +6,12 @@ import io
 import json
 
 from flask import Response, request, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
 from engine import audit, queries
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.schemas import MAX_ID, AuditRowSchema, Moment, Text, to_utc
 

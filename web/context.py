@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, request
+from flask_smorest import abort
 
 from engine.unit_of_work import Store, UnitOfWork
 
@@ -31,13 +32,22 @@ def close_uow(_exc=None) -> None:
 
 
 def expected_version() -> int | None:
-    """The version named by If-Match ("7", W/"7" or 7); one that is not a version can never match."""
+    """The version named by If-Match: one strong ETag as answered ("7"; a bare 7 is taken too).
+
+    A weak tag (W/"7") can never match under If-Match's strong comparison, and anything else is no ETag of
+    ours: both are the client's mistake (400), not a stale read (412)."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     g.if_match = header
-    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() and len(tag) < 10 else -1
+    tag = header.strip()
+    if tag.startswith("W/"):
+        abort(400, message="If-Match must be a strong ETag such as \"7\", as answered in ETag; "
+                           "a weak one (W/...) never matches")
+    tag = tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else tag
+    if not (tag.isdigit() and len(tag) < 10):
+        abort(400, message=f"If-Match must be one ETag such as \"7\", as answered in ETag; got {header[:80]!r}")
+    return int(tag)
 
 
 def etag(version: int) -> dict:

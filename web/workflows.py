@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask import Response, request, url_for
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engine import admin, queries
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.errors import problem
 from web.idempotency import KEY_PARAMETER, idempotent
@@ -18,7 +19,7 @@ from web.schemas_workflows import (
     WorkflowDetailSchema,
     WorkflowSummarySchema,
 )
-from workflows import diagram
+from workflows import diagram, yamlsrc
 from workflows.lint import lint_text
 
 blp = Blueprint("workflows", __name__, url_prefix="/api/v1/workflows", description="Workflow definitions")
@@ -68,7 +69,8 @@ def draw(args, name):
 @blp.doc(requestBody=YAML_BODY)
 @blp.response(200, LintResultSchema)
 def lint():
-    """Check YAML workflow text and list its problems by line; nothing is stored."""
+    """Administrators: check YAML workflow text and list its problems by line; nothing is stored."""
+    queries.require_role(current_actor(), ("admin",), "lint workflows")
     return present.lint_result(lint_text(_yaml_text(), "<upload>"))
 
 
@@ -87,6 +89,8 @@ def load():
 
 
 def _yaml_text() -> str:
+    if (request.content_length or 0) > yamlsrc.MAX_BYTES:  # refused before it is read
+        abort(413, message=f"a workflow file may have at most {yamlsrc.MAX_BYTES} bytes")
     if request.mimetype not in YAML_TYPES:
         abort(415, message=f"send the YAML text with Content-Type {YAML_TYPES[0]} (or {', '.join(YAML_TYPES[1:])})")
     try:

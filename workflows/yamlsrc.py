@@ -18,8 +18,58 @@ class LinedList(list):
     line: int = 0
 
 
+MAX_BYTES = 128 * 1024  # a workflow file; the shipped one is 8 KB, and parsing costs about 15 ms per KB
+MAX_DEPTH = 32  # nesting of mappings and lists; PyYAML composes and constructs by recursion
+MAX_NODES = 50_000  # nodes once aliases are expanded: a few anchors can otherwise stand for billions
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe loader (no Python tags) whose mappings and sequences carry line numbers."""
+    """Safe loader (no Python tags) whose mappings and sequences carry line numbers, with bounded nesting."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = []  # (mark, node) of every alias, to name the line of the one that expands most
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            self._aliases.append((event.start_mark, self.anchors.get(event.anchor)))
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node):
+        if self._aliases:
+            sizes = _expanded_sizes(node)
+            if sizes[id(node)] > MAX_NODES:
+                mark, _ = max(self._aliases, key=lambda alias: sizes.get(id(alias[1]), 0))
+                raise yaml.composer.ComposerError(None, None, f"aliases expand to more than {MAX_NODES} nodes",
+                                                  mark)
+        return super().construct_document(node)
+
+
+def _expanded_sizes(root) -> dict[int, int]:
+    """How many nodes the document has with every alias written out (each shared node is sized once)."""
+    sizes: dict[int, int] = {}
+    todo = [(root, False)]
+    while todo:
+        node, children_done = todo.pop()
+        if id(node) in sizes:
+            continue
+        children = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else (
+            node.value if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_NODES + 1)
+        else:
+            todo.append((node, True))
+            todo.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LinedDict:
@@ -47,8 +97,15 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+class TooLarge(yaml.YAMLError):
+    """The text is longer than MAX_BYTES."""
+
+
 def parse(text: str):
-    """Parse YAML text into LinedDict/LinedList trees; raises yaml.YAMLError with a mark."""
+    """Parse YAML text into LinedDict/LinedList trees; raises yaml.YAMLError (with a mark where it can)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise TooLarge(f"the text is {size} bytes; a workflow file may have at most {MAX_BYTES}")
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
 
 
