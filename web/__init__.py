@@ -6,7 +6,7 @@ from flask import Flask
 from engine.attachments import MAX_BYTES
 from engine.config import Settings
 from engine.unit_of_work import Store
-from web import attachments, audit, errors, findings, health, loop, workflows
+from web import attachments, audit, errors, findings, health, loop, me, workflows
 from web.context import close_uow
 from web.encoding import JSONProvider
 
@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["xuncha.store"] = app.config.get("STORE") or Store(app.config["DATABASE_URL"],
                                                                        instance=settings.instance)
     api = errors.ProblemApi(app)
-    for module in (findings, attachments, audit, workflows, health):
+    for module in (findings, attachments, audit, workflows, health, me):
         api.register_blueprint(module.blp)
     for blueprint in loop.BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -1,7 +1,6 @@
 """The `xuncha` command: set up, administer, inspect and serve."""
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
@@ -11,29 +10,22 @@ from engine import admin, audit
 from engine.actors import Actor
 from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
-from engine.unit_of_work import Store
+from web.cli_calendar import calendar
+from web.cli_support import INIT_FIRST, Commands, open_store, operator
+from web.cli_users import user
 from workflows import DefinitionError, load_file
 from workflows.diagram import mermaid, svg
 from workflows.lint import lint_text
 
 
-def _store() -> Store:
-    store = Store.from_settings(Settings.from_env())
-    # Close pooled connections when the command ends, not whenever the garbage collector gets to them.
-    click.get_current_context().call_on_close(store.dispose)
-    return store
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "admin"
-
-
-@click.group()
+@click.group(cls=Commands)
+@click.version_option(package_name="xuncha", prog_name="xuncha")
 def main() -> None:
     """Xuncha (巡查): campus service-inspection findings, from report to rectification and sanction."""
+
+
+main.add_command(user)
+main.add_command(calendar)
 
 
 @main.command()
@@ -44,7 +36,7 @@ def init() -> None:
     settings = Settings.from_env()
     settings.instance.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    _load(Path(settings.workflows_file), _operator())
+    _load(Path(settings.workflows_file), operator())
 
 
 @main.command()
@@ -74,7 +66,7 @@ def _load(path: Path, by: str) -> None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: cannot read: {exc}") from None
-    store = _store()
+    store = open_store()
     try:
         with store.uow() as uow:
             loaded = admin.load_workflows(uow, text, file=str(path), by=by)
@@ -92,7 +84,7 @@ def _load(path: Path, by: str) -> None:
 @click.option("--by", default=None, help="who is loading it (default: the login name)")
 def workflow_load(file: Path, by: str | None) -> None:
     """Load FILE; every workflow whose definition changed becomes a new active version."""
-    _load(file, by or _operator())
+    _load(file, by or operator())
 
 
 @workflow.command("list")
@@ -102,7 +94,7 @@ def workflow_list() -> None:
 
     from engine.models import WorkflowVersion
 
-    with _store().uow(write=False) as uow:
+    with open_store().uow(write=False) as uow:
         for row in uow.session.scalars(sa.select(WorkflowVersion).order_by(WorkflowVersion.name,
                                                                            WorkflowVersion.number)):
             mark = "*" if row.active else " "
@@ -142,36 +134,15 @@ def workflow_diagram(name: str, file: Path | None, fmt: str, lang: str) -> None:
 @click.option("--by", default=None)
 def workflow_migrate(name: str, to_version: int, pairs: tuple[str, ...], by: str | None) -> None:
     """Move open findings of NAME to version --to, mapping each state explicitly."""
-    store = _store()
+    store = open_store()
     try:
         with store.uow() as uow:
             moved = admin.migrate_findings(uow, name, to_version, admin.parse_mapping(list(pairs)),
-                                           Actor(by or _operator(), ("admin",)))
+                                           Actor(by or operator(), ("admin",)))
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{moved} finding(s) moved to {name} v{to_version}")
-
-
-@main.group()
-def user() -> None:
-    """Manage users."""
-
-
-@user.command("create")
-@click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="a role from the workflows; repeatable")
-@click.option("--unit", default=None, help="unit code (needed for unit-scoped roles such as centre)")
-@click.option("--display-name", default=None)
-def user_create(name: str, roles: tuple[str, ...], unit: str | None, display_name: str | None) -> None:
-    """Create a user and print its API token alone on stdout (it is not shown again)."""
-    try:
-        with _store().uow() as uow:
-            _, token = admin.create_user(uow, name, list(roles), unit=unit, display_name=display_name)
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(token)
 
 
 @main.group()
@@ -187,7 +158,7 @@ def unit() -> None:
 def unit_create(code: str, name: str, name_en: str | None, parent: str | None) -> None:
     """Create a unit."""
     try:
-        with _store().uow() as uow:
+        with open_store().uow() as uow:
             admin.create_unit(uow, code, name, parent=parent, name_en=name_en)
             uow.commit()
     except DomainError as exc:
@@ -203,7 +174,7 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Recompute every hash chain; print `ok N rows`, or where the first break is and exit 1."""
-    with _store().uow(write=False) as uow:
+    with open_store().uow(write=False) as uow:
         report = audit.verify(uow.session)
     if report.ok:
         click.echo(f"ok {report.rows_checked} rows")
@@ -230,93 +201,31 @@ def sweep(now_text: str | None) -> None:
             raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="--now") from None
         if now.tzinfo is None:
             raise click.BadParameter("give a time zone, e.g. +08:00 or Z", param_hint="--now")
-    report = timers.sweep(_store(), now)
+    report = timers.sweep(open_store(), now)
     for finding_id, why in report.failed:
         click.echo(f"finding {finding_id}: {why}", err=True)
     click.echo(report.summary())
     sys.exit(1 if report.failed else 0)
 
 
-@main.group()
-def calendar() -> None:
-    """Days the campus is closed although the national calendar works (vacation weeks)."""
-
-
-@calendar.command("add")
-@click.argument("days", nargs=-1, required=True)
-@click.option("--note", default="", help="why, e.g. 暑假")
-@click.option("--by", default=None)
-def calendar_add(days: tuple[str, ...], note: str, by: str | None) -> None:
-    """Close DAYS (YYYY-MM-DD, or FIRST..LAST for a range); due times counted from now on skip them."""
-    from datetime import date, timedelta
-
-    from engine import timers
-
-    wanted = []
-    for text in days:
-        first, sep, last = text.partition("..")
-        try:
-            lo, hi = date.fromisoformat(first), date.fromisoformat(last) if sep else date.fromisoformat(first)
-        except ValueError:
-            raise click.BadParameter(f"{text!r}: expected YYYY-MM-DD or FIRST..LAST") from None
-        if hi < lo or (hi - lo).days > 366:
-            raise click.BadParameter(f"{text!r}: the range must run forward and span at most a year")
-        wanted += [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
-    store = _store()
-    try:
-        with store.uow() as uow:
-            for day in wanted:
-                timers.add_closed_day(uow, Actor(by or _operator(), ("admin",)), day, note)
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    store.refresh_calendar()
-    click.echo(f"{len(wanted)} day(s) closed")
-
-
-@calendar.command("list")
-def calendar_list() -> None:
-    """List the closed days."""
-    from engine import timers
-
-    with _store().uow(write=False) as uow:
-        for row in timers.list_closed_days(uow):
-            click.echo(f"{row.day.isoformat()}\t{row.note}\t{row.created_by}")
-
-
-@calendar.command("remove")
-@click.argument("days", nargs=-1, required=True)
-@click.option("--by", default=None)
-def calendar_remove(days: tuple[str, ...], by: str | None) -> None:
-    """Open closed DAYS again."""
-    from engine import timers
-
-    try:
-        with _store().uow() as uow:
-            for day in days:
-                timers.remove_closed_day(uow, Actor(by or _operator(), ("admin",)), day)
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"{len(days)} day(s) opened")
-
-
 @main.command()
 @click.option("--findings", default=300, show_default=True, help="how many findings to create")
 @click.option("--seed", default=2026, show_default=True)
 def demo(findings: int, seed: int) -> None:
-    """Fill the database with a realistic demo campus (run `xuncha init` first)."""
-    from engine.demo import build_demo
+    """Fill the database with a demo campus; print each user's name, token, role and unit (run `xuncha init` first)."""
+    from engine.demo import USERS, build_demo
 
-    store = _store()
+    store = open_store()
     try:
         tokens = build_demo(store, findings=findings, seed=seed)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.dispose()
+    people = {name: (role, unit or "-") for name, _display, role, unit in USERS}
     for name, token in tokens.items():
-        click.echo(f"{name}\t{token}")
+        role, unit = people.get(name, ("-", "-"))
+        click.echo(f"{name}\t{token}\t{role}\t{unit}")
 
 
 @main.command()
@@ -326,9 +235,13 @@ def demo(findings: int, seed: int) -> None:
               help="seconds between overdue sweeps run beside the server; 0 turns them off")
 def serve(host: str, port: int, sweep_every: float) -> None:
     """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute."""
+    from engine.migrations import is_current
     from web import create_app
     from web.serve import run
 
+    url = Settings.from_env().database_url
+    if not is_current(url):
+        raise click.ClickException(f"the database is not initialised for this version of Xuncha: {INIT_FIRST}")
     run(create_app(), host, port, sweep_every)
 
 

@@ -1,6 +1,8 @@
 """Per-request state: the store, one unit of work per request, and the caller's If-Match."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import current_app, g, request
 from flask_smorest import abort
 
@@ -22,6 +24,19 @@ def uow() -> UnitOfWork:
         current.__enter__()
         g.uow = current
     return current
+
+
+@contextmanager
+def reading():
+    """A read-only unit of work for what a request does before its use case (authentication).
+
+    A writing request's own unit of work is opened only when its use case runs, after the body is read: on
+    SQLite it holds the database's one write lock, which a slow client must not keep while it sends."""
+    if request.method in READ_METHODS:
+        yield uow()
+        return
+    with store().uow(write=False) as unit:
+        yield unit
 
 
 def close_uow(_exc=None) -> None:
