@@ -74,6 +74,7 @@ class UnitOfWork:
         self.write = write
         self.session: orm.Session | None = None
         self._after_commit: list = []
+        self._after_close: list = []
 
     @property
     def registry(self) -> WorkflowRegistry:
@@ -96,6 +97,9 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+            callbacks, self._after_close = self._after_close, []
+            for callback in callbacks:
+                callback()
 
     def commit(self) -> None:
         self.session.commit()
@@ -106,6 +110,10 @@ class UnitOfWork:
     def after_commit(self, callback) -> None:
         """Run `callback` once this unit of work has committed (never, if it rolls back)."""
         self._after_commit.append(callback)
+
+    def after_close(self, callback) -> None:
+        """Run `callback` when this unit of work ends, committed or not (to clean up what it did not keep)."""
+        self._after_close.append(callback)
 
     def rollback(self) -> None:
         self.session.rollback()

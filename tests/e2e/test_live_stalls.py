@@ -13,7 +13,8 @@ from engine import services
 def test_a_stalled_upload_does_not_delay_a_transition_on_another_finding(campus, db_url, tmp_path):
     with campus.store.uow() as uow:
         ids = [services.report_finding(uow, campus.actor("inspector"), services.Report(
-            title=f"宿舍{n}号楼消防通道堵塞", category="安全", location=f"宿舍{n}号楼", unit="PROP")).id for n in (1, 2)]
+            title=f"宿舍{n}号楼消防通道堵塞", category="安全", location=f"宿舍{n}号楼", unit="PROP")).id
+            for n in (1, 2)]
         uow.commit()
     with live_server(db_url, tmp_path) as base:
         url = urlsplit(base)
