@@ -17,7 +17,8 @@ API_DEFAULTS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",  # vendored (web/static/VENDORED.md): no CDN on an intranet
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},  # the validator badge would call a public service
     "API_SPEC_OPTIONS": {
         "info": {"description": "Campus service-inspection findings, from report to rectification and sanction. "
                                 "Send `Authorization: Bearer <token>` (from `xuncha user create`)."},
