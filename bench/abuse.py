@@ -61,13 +61,13 @@ workflows:
 
 
 def big_workflow() -> str:
-    """The largest document lint accepts the shape of: 300 transitions of one event, each with its own guard."""
+    """The largest document lint accepts the shape of: 200 transitions of one event, each with its own guard."""
     lines = ["workflows:", "  big:", "    label: big", "    initial: s0", "    reporters: [admin]",
              "    roles: {admin: {label: a}}", "    states:"]
     lines += [f"      s{i}: {{label: s{i}, due: 1d}}" for i in range(100)]
     lines += ["    transitions:"]
     lines += [f"      - {{event: go, from: s{i % 100}, to: s{(i + 1) % 100}, roles: [admin], "
-              f"guard: 'payload.n == {i}'}}" for i in range(300)]
+              f"guard: 'payload.n == {i}'}}" for i in range(200)]
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,9 @@
 """/workflows: the stored workflow versions, their diagrams, lint, and loading a new version."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from flask import Response, request, url_for
 from flask_smorest import abort
 
@@ -71,7 +74,8 @@ def draw(args, name):
 def lint():
     """Administrators: check YAML workflow text and list its problems by line; nothing is stored."""
     queries.require_role(current_actor(), ("admin",), "lint workflows")
-    return present.lint_result(lint_text(_yaml_text(), "<upload>"))
+    with _one_check_at_a_time():
+        return present.lint_result(lint_text(_yaml_text(), "<upload>"))
 
 
 @blp.route("", methods=["POST"])
@@ -83,9 +87,26 @@ def load():
     """Administrators: store each changed workflow of the YAML text as a new active version (422 lists problems)."""
     actor = current_actor()
     queries.require_role(actor, ("admin",), "load workflows")
-    loaded = admin.load_workflows(uow(), _yaml_text(), by=actor.name)
+    with _one_check_at_a_time():
+        loaded = admin.load_workflows(uow(), _yaml_text(), by=actor.name)
     where = {"Location": url_for(".workflow", name=loaded[0].name)} if loaded else {}
     return {"loaded": [present.loaded(item) for item in loaded]}, where
+
+
+# Checking a large workflow text costs up to a second of CPU; one at a time per process leaves the other threads
+# free to answer everyone else, whatever an administrator's script sends at once.
+_CHECKING = threading.BoundedSemaphore(1)
+
+
+@contextmanager
+def _one_check_at_a_time():
+    if not _CHECKING.acquire(blocking=False):
+        abort(429, message="another workflow text is being checked by this server process; send it again shortly",
+              headers={"Retry-After": "1"})
+    try:
+        yield
+    finally:
+        _CHECKING.release()
 
 
 def _yaml_text() -> str:

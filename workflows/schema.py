@@ -9,7 +9,7 @@ from workflows.rules import RulesSchema
 _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be lower_snake_case ASCII, starting with a letter")
 # Bounds far above any real loop (the shipped one has 12 states and 25 transitions), so that one upload cannot
 # make every later request that compiles, lints or shows the workflow slow.
-MAX_WORKFLOWS, MAX_ROLES, MAX_STATES, MAX_TRANSITIONS, MAX_FIELDS, MAX_CHOICES = 20, 50, 100, 300, 50, 200
+MAX_WORKFLOWS, MAX_ROLES, MAX_STATES, MAX_TRANSITIONS, MAX_FIELDS, MAX_CHOICES = 20, 50, 100, 200, 50, 200
 
 
 def _at_most(limit: int, what: str):

@@ -1,6 +1,8 @@
 """YAML reading that remembers the line of every mapping key, so errors can name it."""
 from __future__ import annotations
 
+import re
+
 import yaml
 
 
@@ -18,7 +20,7 @@ class LinedList(list):
     line: int = 0
 
 
-MAX_BYTES = 128 * 1024  # a workflow file; the shipped one is 8 KB, and parsing costs about 15 ms per KB
+MAX_BYTES = 64 * 1024  # a workflow file; the shipped one is 8 KB, and parsing costs about 10 ms per KB
 MAX_DEPTH = 32  # nesting of mappings and lists; PyYAML composes and constructs by recursion
 MAX_NODES = 50_000  # nodes once aliases are expanded: a few anchors can otherwise stand for billions
 
@@ -101,11 +103,41 @@ class TooLarge(yaml.YAMLError):
     """The text is longer than MAX_BYTES."""
 
 
+class TooDeep(yaml.MarkedYAMLError):
+    """Flow collections ([...], {...}) nested past MAX_DEPTH."""
+
+
+# What matters for flow nesting: brackets, and the starts of quoted scalars and comments (inside which brackets do
+# not count). A quote or # starts one only after a space, a line start or a flow indicator, as in YAML.
+_FLOW = re.compile(r"""[\[\]{}\n]|(?:(?<=[\s\[\]{},:])|^)(?:"(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?|\#[^\n]*)""",
+                   re.MULTILINE)
+
+
+def _check_flow_depth(text: str) -> None:
+    """Refuse deep [[[...]]] before PyYAML sees it: its scanner looks ahead up to 1,024 characters for a possible
+    key at every open bracket, which costs about a second for a line of brackets even when composing stops early."""
+    depth, line = 0, 1
+    for match in _FLOW.finditer(text):
+        piece = match.group()
+        if piece == "\n":
+            line += 1
+        elif piece in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = yaml.Mark("<text>", match.start(), line - 1, 0, None, None)
+                raise TooDeep(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+        elif piece in "]}":
+            depth = max(depth - 1, 0)
+        else:
+            line += piece.count("\n")  # a quoted scalar may run over several lines
+
+
 def parse(text: str):
     """Parse YAML text into LinedDict/LinedList trees; raises yaml.YAMLError (with a mark where it can)."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_BYTES:
         raise TooLarge(f"the text is {size} bytes; a workflow file may have at most {MAX_BYTES}")
+    _check_flow_depth(text)
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
 
 

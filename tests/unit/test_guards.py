@@ -144,4 +144,4 @@ def test_a_guard_past_its_step_budget_counts_as_false():
     cubic = "payload.l.all(a, payload.l.all(b, payload.l.all(c, a + b + c >= 0)))"
     assert not allows(cubic, {"l": list(range(30))})  # 27,000 inner evaluations: stopped, not run for 30 s
     assert allows(cubic, {"l": [1, 2]})
-    assert allows("payload.l.all(a, a >= 0)", {"l": list(range(100))})
+    assert allows("payload.l.all(a, a >= 0)", {"l": list(range(50))})
