@@ -1,6 +1,7 @@
 """The `xuncha` command for ordinary mistakes and token lifecycles: one clear line, never a traceback."""
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from datetime import timedelta
@@ -9,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import BACKENDS, PG_ADMIN_URL, _pg_url
 
 from engine import users
 from engine.db import utcnow
@@ -18,6 +18,8 @@ from engine.unit_of_work import Store
 from web.cli import main
 
 SHIPPED = Path(__file__).resolve().parents[2] / "workflows.yaml"
+PG_ADMIN_URL = os.environ.get("XUNCHA_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite"] + ([] if os.environ.get("XUNCHA_SKIP_PG") == "1" else ["postgresql"])  # as tests/conftest.py
 
 
 def run(url: str, tmp_path: Path, *args: str):
@@ -44,7 +46,7 @@ def empty_url(request, tmp_path):
     admin_engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
+    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     with admin_engine.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin_engine.dispose()
