@@ -46,7 +46,6 @@ def test_pip_install_then_init_works_outside_the_checkout(tmp_path):
 
 @pytest.mark.slow
 def test_the_production_command_serves_with_gunicorn(campus, db_url, tmp_path):
-    pytest.importorskip("gunicorn")
     gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:{port}", "web:create_app()"]
     with live_server(db_url, tmp_path, command=gunicorn) as base:
         status, health = call(f"{base}/health")
