@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,16 +12,17 @@ import yaml
 from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
-from engine.errors import InvalidFields, InvalidInput, NotFound, WorkflowRejected
+from engine.errors import InvalidFields, InvalidInput, InvalidToken, NotFound, WorkflowRejected
 from engine.models import Finding, Unit, User, WorkflowVersion
 from engine.services import enter_state, log_change, require_mapping, state_clock
 from engine.unit_of_work import UnitOfWork
+from engine.users import TOKEN_PREFIX, authenticate, hash_token, issue_token
 from workflows import yamlsrc
 from workflows.calendars import OFFICE
 from workflows.lint import lint_text
 from workflows.model import State, Workflow
 
-TOKEN_PREFIX = "xc_"  # noqa: S105 - a marker that makes leaked tokens easy to spot, not a secret
+__all__ = ["TOKEN_PREFIX", "hash_token"]  # kept importable from here for callers that predate engine.users
 
 
 def create_unit(uow: UnitOfWork, code: str, name: str, *, parent: str | None = None,
@@ -76,14 +76,11 @@ def _check_calendar(uow: UnitOfWork, calendar: str) -> None:
                                          f"{', '.join(sorted(known))}"})
 
 
-def hash_token(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough (no salt or slow KDF needed, unlike passwords).
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def create_user(uow: UnitOfWork, name: str, roles: list[str], *, unit: str | None = None,
                 display_name: str | None = None, by: Actor | str = "system") -> tuple[User, str]:
-    """Create a user and return it with its API token; only the token's hash is stored."""
+    """Create a user and return it with its API token; only the token's hash is stored.
+
+    A role whose scope is its unit (a service centre) needs `unit`: without one it could see nothing."""
     session = uow.session
     if not name or not name.strip() or len(name) > 100:
         raise InvalidFields({"name": "required, at most 100 characters"})
@@ -100,25 +97,38 @@ def create_user(uow: UnitOfWork, name: str, roles: list[str], *, unit: str | Non
         unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == unit))
         if unit_id is None:
             raise InvalidFields({"unit": f"no unit with code {unit!r}"})
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user = User(name=name.strip(), display_name=display_name, roles=list(roles), unit_id=unit_id,
-                token_hash=hash_token(token))
+    else:
+        scoped = sorted(set(roles) & unit_scoped_roles(uow))
+        if scoped:
+            raise InvalidFields({"unit": f"role {scoped[0]!r} sees only its unit's findings: give the unit"})
+    user = User(name=name.strip(), display_name=display_name, roles=list(roles), unit_id=unit_id)
+    token = issue_token(user)
     session.add(user)
     audit.record_row(session, "create", by, user)
     return user, token
 
 
 def user_by_token(uow: UnitOfWork, token: str) -> User | None:
-    if not token or not token.startswith(TOKEN_PREFIX):
+    """The user a token names while it may act (see engine.users.authenticate for why one may not)."""
+    try:
+        return authenticate(uow, token)
+    except InvalidToken:
         return None
-    return uow.session.scalars(sa.select(User).where(User.token_hash == hash_token(token),
-                                                      User.active.is_(True))).first()
 
 
 def known_roles(uow: UnitOfWork) -> set[str]:
     roles: set[str] = set()
     for row in uow.session.scalars(sa.select(WorkflowVersion).where(WorkflowVersion.active.is_(True))):
         roles.update(uow.registry.get(uow.session, row.name, row.number).roles)
+    return roles
+
+
+def unit_scoped_roles(uow: UnitOfWork) -> set[str]:
+    """Roles that some active workflow scopes to the user's unit."""
+    roles: set[str] = set()
+    for row in uow.session.scalars(sa.select(WorkflowVersion).where(WorkflowVersion.active.is_(True))):
+        workflow = uow.registry.get(uow.session, row.name, row.number)
+        roles.update(name for name, role in workflow.roles.items() if role.scope == "unit")
     return roles
 
 

@@ -64,6 +64,12 @@ class VersionConflict(DomainError):
         super().__init__(f"finding changed: expected version {expected}, it is at {actual}")
 
 
+class InvalidToken(DomainError):
+    """A bearer token that names no usable user: unknown, expired, or its user disabled."""
+
+    title = "Invalid token"
+
+
 class InvalidInput(DomainError):
     """A use case's own input is wrong (a mapping that leaves a state unmapped, an unknown unit)."""
 

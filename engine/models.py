@@ -38,7 +38,9 @@ class User(Base):
     roles: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
     token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
-    active: so.Mapped[bool] = so.mapped_column(default=True)
+    token_expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    token_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)  # to the minute, not every request
+    active: so.Mapped[bool] = so.mapped_column(default=True)  # false: disabled, its token refused
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     unit: so.Mapped[Unit | None] = so.relationship()

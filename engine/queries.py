@@ -96,9 +96,31 @@ def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sor
     return Page(items, next_cursor=rows[-1].id) if keyset else Page(items, next_page=max(page or 1, 1) + 1)
 
 
+SYSTEM_EVENTS = ("report", "migrate")  # written to the audit log by use cases, not by a workflow transition
+
+
+def _known(uow: UnitOfWork, what: str) -> set[str]:
+    """Every state (what="states") or event (what="events") of every stored workflow version."""
+    session, names = uow.session, set(SYSTEM_EVENTS) if what == "events" else set()
+    for name, number in session.execute(sa.select(WorkflowVersion.name, WorkflowVersion.number)):
+        workflow = uow.registry.get(session, name, number)
+        names.update(workflow.states if what == "states" else (t.event for t in workflow.transitions))
+    return names
+
+
+def _require_known(uow: UnitOfWork, field: str, values: list[str], what: str) -> None:
+    """An unknown filter value is a mistake to name (422), not a question whose answer is 'nothing'."""
+    known = _known(uow, what)
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise InvalidFields({field: f"unknown {what[:-1]} {', '.join(map(repr, unknown))}; "
+                                    f"known: {', '.join(sorted(known))}"})
+
+
 def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime) -> list:
     conditions = []
     if filters.state:
+        _require_known(uow, "state", filters.state, "states")
         conditions.append(Finding.state.in_(filters.state))
     if filters.unit:
         conditions.append(Finding.unit_id.in_(sorted(_unit_and_below(uow, filters.unit))))
@@ -192,6 +214,7 @@ def _audit_query(uow: UnitOfWork, filters: AuditFilters) -> sa.Select:
     if filters.unit:
         query = query.where(Finding.unit_id.in_(sorted(_unit_and_below(uow, filters.unit))))
     if filters.event:
+        _require_known(uow, "event", [filters.event], "events")
         query = query.where(AuditEntry.event == filters.event)
     if filters.workflow:
         query = query.where(AuditEntry.workflow_name == filters.workflow)

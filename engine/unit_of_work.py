@@ -92,6 +92,7 @@ class UnitOfWork:
         self._unit_calendars: dict[int, str | None] = {}  # set in this transaction, not yet in the store's book
         self._book: tuple[CalendarBook, CalendarBook] | None = None
         self.memo: dict = {}  # what a use case reads repeatedly and no transaction changes (place configuration)
+        self._after_close: list = []
 
     @property
     def registry(self) -> WorkflowRegistry:
@@ -130,6 +131,9 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+            callbacks, self._after_close = self._after_close, []
+            for callback in callbacks:
+                callback()
 
     def commit(self) -> None:
         self.session.commit()
@@ -141,6 +145,10 @@ class UnitOfWork:
     def after_commit(self, callback) -> None:
         """Run `callback` once this unit of work has committed (never, if it rolls back)."""
         self._after_commit.append(callback)
+
+    def after_close(self, callback) -> None:
+        """Run `callback` when this unit of work ends, committed or not (to clean up what it did not keep)."""
+        self._after_close.append(callback)
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -6,7 +6,7 @@ from flask import Flask
 from engine.attachments import MAX_BYTES
 from engine.config import Settings
 from engine.unit_of_work import Store
-from web import attachments, audit, coverage, errors, findings, health, loop, places, rounds, workflows
+from web import attachments, audit, coverage, errors, findings, health, loop, me, places, rounds, workflows
 from web.context import close_uow
 from web.encoding import JSONProvider
 
@@ -17,7 +17,8 @@ API_DEFAULTS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",  # vendored (web/static/VENDORED.md): no CDN on an intranet
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},  # the validator badge would call a public service
     "API_SPEC_OPTIONS": {
         "info": {"description": "Campus service-inspection findings, from report to rectification and sanction. "
                                 "Send `Authorization: Bearer <token>` (from `xuncha user create`)."},
@@ -39,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["xuncha.store"] = app.config.get("STORE") or Store(app.config["DATABASE_URL"],
                                                                        instance=settings.instance)
     api = errors.ProblemApi(app)
-    for module in (findings, attachments, audit, workflows, health, places, rounds, coverage):
+    for module in (findings, attachments, audit, workflows, health, me, places, rounds, coverage):
         api.register_blueprint(module.blp)
     for blueprint in loop.BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, send_file, url_for
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from engine import attachments
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas import AttachmentSchema
@@ -19,7 +19,8 @@ BASE = "/<int(max=2147483647):finding_id>/attachments"
 
 
 class UploadSchema(Schema):
-    file = Upload(required=True, metadata={"description": "JPEG, PNG, GIF, WebP, PDF, DOCX or XLSX"})
+    file = Upload(required=True, metadata={"description": "JPEG, PNG, GIF, WebP, HEIC (stored as JPEG), PDF, DOCX "
+                                                          "or XLSX; photos are re-encoded without EXIF"})
 
 
 @blp.route(BASE, methods=["POST"])
@@ -48,6 +49,13 @@ def index(finding_id):
 @blp.doc(responses={"200": {"description": "the file", "content": {
     kind: {"schema": {"type": "string", "format": "binary"}} for kind in sorted(attachments.TYPES)}}})
 def download(finding_id, attachment_id):
-    """The file itself."""
+    """The file itself: photos shown inline, other files as downloads; never interpreted as a page."""
     item, path = attachments.get_attachment(uow(), finding_id, attachment_id, current_actor())
-    return send_file(path, mimetype=item.content_type, download_name=item.name, etag=item.sha256)
+    response = send_file(path, mimetype=item.content_type, download_name=item.name, etag=item.sha256,
+                         as_attachment=not item.content_type.startswith("image/"))
+    response.headers.update(DOWNLOAD_HEADERS)
+    return response
+
+
+# Whatever a file holds, a browser neither guesses another type for it nor runs anything in it.
+DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}

@@ -6,13 +6,13 @@ import io
 import json
 
 from flask import Response, request, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from engine import queries
 from engine.audit import runs
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.schemas import MAX_ID, AuditRowSchema, Moment, Text, to_utc
 

@@ -3,25 +3,34 @@ from __future__ import annotations
 
 from flask import g, request
 
-from engine import admin
+from engine import users
 from engine.actors import Actor, actor_for
-from web.context import uow
+from engine.db import utcnow
+from engine.errors import InvalidToken
+from web.context import reading, store
 from web.errors import problem
 
 
 def authenticate():
-    """Blueprint before_request hook: 401 unless the request carries a valid token."""
+    """Blueprint before_request hook: 401 unless the request carries a valid token (read before the body)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return problem(401, "send Authorization: Bearer <token>", title="Authentication required",
                        kind="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="xuncha"'})
-    user = admin.user_by_token(uow(), token)
-    if user is None:
-        return problem(401, "the token is unknown or its user is disabled", title="Invalid token",
-                       kind="invalid-token",
+    now = utcnow()
+    try:
+        with reading() as unit:
+            user = users.authenticate(unit, token, now)
+            g.actor = actor_for(unit.session, user, unit.store.directory.parents(unit.session))
+            stale = user.id if users.use_is_stale(user, now) else None
+    except InvalidToken as exc:
+        return problem(401, str(exc), title="Invalid token", kind="invalid-token",
                        headers={"WWW-Authenticate": 'Bearer realm="xuncha", error="invalid_token"'})
-    g.actor = actor_for(uow().session, user, uow().store.directory.parents(uow().session))
+    if stale is not None:  # at most once a minute per token: a short write of its own, before the use case
+        with store().uow() as unit:
+            users.record_use(unit, stale, now)
+            unit.commit()
     return None
 
 

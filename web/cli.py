@@ -1,7 +1,6 @@
 """The `xuncha` command: set up, administer, inspect and serve."""
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
@@ -11,32 +10,25 @@ from engine import admin
 from engine.actors import Actor
 from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
-from engine.unit_of_work import Store
 from web.cli_audit import audit_group, db
+from web.cli_calendar import calendar
 from web.cli_places import load_places_file, place, places_file
+from web.cli_support import INIT_FIRST, Commands, open_store, operator
+from web.cli_users import user
 from workflows import DefinitionError, load_file
 from workflows.diagram import mermaid, svg
 from workflows.lint import lint_text
 from workflows.places import is_places_text, lint_places_text
 
 
-def _store() -> Store:
-    store = Store.from_settings(Settings.from_env())
-    # Close pooled connections when the command ends, not whenever the garbage collector gets to them.
-    click.get_current_context().call_on_close(store.dispose)
-    return store
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "admin"
-
-
-@click.group()
+@click.group(cls=Commands)
+@click.version_option(package_name="xuncha", prog_name="xuncha")
 def main() -> None:
     """Xuncha (巡查): campus service-inspection findings, from report to rectification and sanction."""
+
+
+main.add_command(user)
+main.add_command(calendar)
 
 
 @main.command()
@@ -47,8 +39,8 @@ def init() -> None:
     settings = Settings.from_env()
     settings.instance.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    _load(Path(settings.workflows_file), _operator(), keep_active=True)
-    load_places_file(_store(), places_file(), _operator())
+    _load(Path(settings.workflows_file), operator(), keep_active=True)
+    load_places_file(open_store(), places_file(), operator())
 
 
 @main.command()
@@ -81,7 +73,7 @@ def _load(path: Path, by: str, *, keep_active: bool = False) -> None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: cannot read: {exc}") from None
-    store = _store()
+    store = open_store()
     try:
         with store.uow() as uow:
             loaded = admin.load_workflows(uow, text, file=str(path), by=by, keep_active=keep_active)
@@ -104,7 +96,7 @@ def _load(path: Path, by: str, *, keep_active: bool = False) -> None:
 @click.option("--by", default=None, help="who is loading it (default: the login name)")
 def workflow_load(file: Path, by: str | None) -> None:
     """Load FILE; every workflow whose definition changed becomes a new active version."""
-    _load(file, by or _operator())
+    _load(file, by or operator())
 
 
 @workflow.command("list")
@@ -114,7 +106,7 @@ def workflow_list() -> None:
 
     from engine.models import WorkflowVersion
 
-    with _store().uow(write=False) as uow:
+    with open_store().uow(write=False) as uow:
         for row in uow.session.scalars(sa.select(WorkflowVersion).order_by(WorkflowVersion.name,
                                                                            WorkflowVersion.number)):
             mark = "*" if row.active else " "
@@ -154,37 +146,15 @@ def workflow_diagram(name: str, file: Path | None, fmt: str, lang: str) -> None:
 @click.option("--by", default=None)
 def workflow_migrate(name: str, to_version: int, pairs: tuple[str, ...], by: str | None) -> None:
     """Move open findings of NAME to version --to, mapping each state explicitly."""
-    store = _store()
+    store = open_store()
     try:
         with store.uow() as uow:
             moved = admin.migrate_findings(uow, name, to_version, admin.parse_mapping(list(pairs)),
-                                           Actor(by or _operator(), ("admin",)))
+                                           Actor(by or operator(), ("admin",)))
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{moved} finding(s) moved to {name} v{to_version}")
-
-
-@main.group()
-def user() -> None:
-    """Manage users."""
-
-
-@user.command("create")
-@click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="a role from the workflows; repeatable")
-@click.option("--unit", default=None, help="unit code (needed for unit-scoped roles such as centre)")
-@click.option("--display-name", default=None)
-def user_create(name: str, roles: tuple[str, ...], unit: str | None, display_name: str | None) -> None:
-    """Create a user and print its API token alone on stdout (it is not shown again)."""
-    try:
-        with _store().uow() as uow:
-            _, token = admin.create_user(uow, name, list(roles), unit=unit, display_name=display_name,
-                                         by=_operator())
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(token)
 
 
 @main.group()
@@ -204,8 +174,8 @@ CALENDAR_HELP = "calendar its due times are counted on where a state names none 
 def unit_create(code: str, name: str, name_en: str | None, parent: str | None, calendar: str | None) -> None:
     """Create a unit."""
     try:
-        with _store().uow() as uow:
-            admin.create_unit(uow, code, name, parent=parent, name_en=name_en, calendar=calendar, by=_operator())
+        with open_store().uow() as uow:
+            admin.create_unit(uow, code, name, parent=parent, name_en=name_en, calendar=calendar, by=operator())
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
@@ -218,8 +188,8 @@ def unit_create(code: str, name: str, name_en: str | None, parent: str | None, c
 def unit_set(code: str, calendar: str) -> None:
     """Change a unit's default calendar; due times already set stay as they were counted."""
     try:
-        with _store().uow() as uow:
-            admin.set_unit_calendar(uow, code, calendar, by=_operator())
+        with open_store().uow() as uow:
+            admin.set_unit_calendar(uow, code, calendar, by=operator())
             uow.commit()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
@@ -243,110 +213,31 @@ def sweep(now_text: str | None) -> None:
             raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="--now") from None
         if now.tzinfo is None:
             raise click.BadParameter("give a time zone, e.g. +08:00 or Z", param_hint="--now")
-    report = timers.sweep(_store(), now)
+    report = timers.sweep(open_store(), now)
     for finding_id, why in report.failed:
         click.echo(f"finding {finding_id}: {why}", err=True)
     click.echo(report.summary())
     sys.exit(1 if report.failed else 0)
 
 
-@main.group()
-def calendar() -> None:
-    """Days set against the national calendar: closed days (vacations) and open days (调休上班)."""
-
-
-def _change_days(change, days: tuple[str, ...], by: str | None, *args) -> int:
-    store = _store()
-    try:
-        with store.uow() as uow:
-            rows = change(uow, Actor(by or _operator(), ("admin",)), list(days), *args)
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    return len(rows)
-
-
-@calendar.command("add")
-@click.argument("days", nargs=-1, required=True)
-@click.option("--note", default="", help="why, e.g. 暑假")
-@click.option("--by", default=None)
-def calendar_add(days: tuple[str, ...], note: str, by: str | None) -> None:
-    """Close DAYS (YYYY-MM-DD, FIRST..LAST, comma lists); due times counted from now on skip them."""
-    from engine import calendars
-
-    click.echo(f"{_change_days(calendars.close_days, days, by, note)} day(s) closed")
-
-
-@calendar.command("open")
-@click.argument("days", nargs=-1, required=True)
-@click.option("--note", default="", help="why, e.g. 春节调休上班")
-@click.option("--by", default=None)
-def calendar_open(days: tuple[str, ...], note: str, by: str | None) -> None:
-    """Open DAYS (调休上班; same forms as `add`): due times counted from now on work them."""
-    from engine import calendars
-
-    click.echo(f"{_change_days(calendars.open_days, days, by, note)} day(s) opened")
-
-
-@calendar.command("list")
-def calendar_list() -> None:
-    """List the closed and open days: day, kind, note, who set it."""
-    from engine import calendars
-
-    with _store().uow(write=False) as uow:
-        for row in calendars.list_days(uow):
-            click.echo(f"{row.day.isoformat()}\t{row.kind}\t{row.note}\t{row.created_by}")
-
-
-@calendar.command("remove")
-@click.argument("days", nargs=-1, required=True)
-@click.option("--by", default=None)
-def calendar_remove(days: tuple[str, ...], by: str | None) -> None:
-    """Give closed or open DAYS back to the national calendar."""
-    from engine import calendars
-
-    click.echo(f"{_change_days(calendars.remove_days, days, by)} day(s) removed")
-
-
-@calendar.command("check")
-@click.argument("year", type=int)
-def calendar_check(year: int) -> None:
-    """Say whether YEAR's national calendar is official or estimated, and list the days it will use."""
-    from engine import calendars
-
-    try:
-        with _store().uow(write=False) as uow:
-            check = calendars.check_year(uow, year)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    national = check.national
-    known = f"{national.notice_years[0]}-{national.notice_years[1]}" if national.notice_years else "none"
-    if check.official:
-        click.echo(f"{year}: official: the State Council's schedule, from holidays {national.package_version}")
-    else:
-        click.echo(f"{year}: estimated: holidays {national.package_version} has the State Council's schedules for "
-                   f"{known} only; {year}'s holidays follow the statutory rules and it knows no make-up working "
-                   "days. Enter the published schedule with `xuncha calendar open` and `xuncha calendar add`.")
-    for item in check.days:
-        click.echo(f"{item.day.isoformat()}\t{item.kind}\t{item.note}\t{item.source}")
-
-
 @main.command()
 @click.option("--findings", default=300, show_default=True, help="how many findings to create")
 @click.option("--seed", default=2026, show_default=True)
 def demo(findings: int, seed: int) -> None:
-    """Fill the database with a realistic demo campus (run `xuncha init` first)."""
-    from engine.demo import build_demo
+    """Fill the database with a demo campus; print each user's name, token, role and unit (run `xuncha init` first)."""
+    from engine.demo import USERS, build_demo
 
-    store = _store()
+    store = open_store()
     try:
         tokens = build_demo(store, findings=findings, seed=seed)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.dispose()
+    people = {name: (role, unit or "-") for name, _display, role, unit in USERS}
     for name, token in tokens.items():
-        click.echo(f"{name}\t{token}")
+        role, unit = people.get(name, ("-", "-"))
+        click.echo(f"{name}\t{token}\t{role}\t{unit}")
 
 
 @main.command()
@@ -356,9 +247,13 @@ def demo(findings: int, seed: int) -> None:
               help="seconds between overdue sweeps run beside the server; 0 turns them off")
 def serve(host: str, port: int, sweep_every: float) -> None:
     """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute."""
+    from engine.migrations import is_current
     from web import create_app
     from web.serve import run
 
+    url = Settings.from_env().database_url
+    if not is_current(url):
+        raise click.ClickException(f"the database is not initialised for this version of Xuncha: {INIT_FIRST}")
     run(create_app(), host, port, sweep_every)
 
 

@@ -7,18 +7,8 @@ from pathlib import Path
 import click
 
 from engine.errors import DomainError
-
-
-def _store():
-    from web.cli import _store
-
-    return _store()
-
-
-def _operator() -> str:
-    from web.cli import _operator
-
-    return _operator()
+from web.cli_support import open_store as _store
+from web.cli_support import operator as _operator
 
 
 @click.group("audit")

@@ -9,6 +9,8 @@ import click
 
 from engine.actors import Actor
 from engine.errors import DomainError, RowsRejected, WorkflowRejected
+from web.cli_support import open_store as _store
+from web.cli_support import operator as _operator
 
 
 def places_file() -> Path:
@@ -50,7 +52,6 @@ def place() -> None:
 def place_import(file: Path, dry_run: bool, by: str | None) -> None:
     """Create or update places from FILE (.csv in UTF-8 or GBK, .xlsx, .xls), all rows or none."""
     from engine.places.transfer import import_places
-    from web.cli import _operator, _store
 
     store = _store()
     try:
@@ -84,7 +85,6 @@ def place_export(fmt: str, output: Path | None) -> None:
     """Write every place in tree order, as `place import` reads it back."""
     from engine.places import sheets
     from engine.places.transfer import export_rows
-    from web.cli import _store
 
     with _store().uow(write=False) as uow:
         rows = export_rows(uow)

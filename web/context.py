@@ -1,7 +1,10 @@
 """Per-request state: the store, one unit of work per request, and the caller's If-Match."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import current_app, g, request
+from flask_smorest import abort
 
 from engine.unit_of_work import Store, UnitOfWork
 
@@ -23,6 +26,19 @@ def uow() -> UnitOfWork:
     return current
 
 
+@contextmanager
+def reading():
+    """A read-only unit of work for what a request does before its use case (authentication).
+
+    A writing request's own unit of work is opened only when its use case runs, after the body is read: on
+    SQLite it holds the database's one write lock, which a slow client must not keep while it sends."""
+    if request.method in READ_METHODS:
+        yield uow()
+        return
+    with store().uow(write=False) as unit:
+        yield unit
+
+
 def close_uow(_exc=None) -> None:
     """Teardown: whatever was not committed is rolled back."""
     current = g.pop("uow", None)
@@ -31,13 +47,22 @@ def close_uow(_exc=None) -> None:
 
 
 def expected_version() -> int | None:
-    """The version named by If-Match ("7", W/"7" or 7); one that is not a version can never match."""
+    """The version named by If-Match: one strong ETag as answered ("7"; a bare 7 is taken too).
+
+    A weak tag (W/"7") can never match under If-Match's strong comparison, and anything else is no ETag of
+    ours: both are the client's mistake (400), not a stale read (412)."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     g.if_match = header
-    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() and len(tag) < 10 else -1
+    tag = header.strip()
+    if tag.startswith("W/"):
+        abort(400, message="If-Match must be a strong ETag such as \"7\", as answered in ETag; "
+                           "a weak one (W/...) never matches")
+    tag = tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else tag
+    if not (tag.isdigit() and len(tag) < 10):
+        abort(400, message=f"If-Match must be one ETag such as \"7\", as answered in ETag; got {header[:80]!r}")
+    return int(tag)
 
 
 def etag(version: int) -> dict:

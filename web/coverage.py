@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from engine import coverage as engine_coverage
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.loop import CSV_RESPONSE, _csv
 from web.schemas_places import CoverageQuerySchema, CoverageRowSchema, GapQuerySchema, GapSchema

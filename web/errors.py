@@ -34,6 +34,9 @@ def domain_problem(exc: errors.DomainError) -> Response:
     """One HTTP status and shape per domain error."""
     if isinstance(exc, errors.NotFound):
         return problem(404, str(exc), title=exc.title, kind="not-found")
+    if isinstance(exc, errors.InvalidToken):
+        return problem(401, str(exc), title=exc.title, kind="invalid-token",
+                       headers={"WWW-Authenticate": 'Bearer realm="xuncha", error="invalid_token"'})
     if isinstance(exc, errors.NotAllowed):
         return problem(403, str(exc), title=exc.title, kind="not-allowed", roles_needed=list(exc.roles_needed))
     if isinstance(exc, errors.InvalidEvent):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_smorest import Blueprint
 
 from engine import queries, recurrence, services
 from engine.errors import InvalidFields, NotFound
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import etag, expected_version, uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas import (

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine import queries
+from web.blueprint import Blueprint
 from web.context import uow
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")

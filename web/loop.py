@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from flask import Response, request, url_for
-from flask_smorest import Blueprint
 
 from engine import policy, queries, records, scorecard, timers
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Notification, Sanction
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas import to_utc

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from engine.places import registry
 from engine.places.config import current_config
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas_places import (

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from engine import queries, rounds
 from engine.models import Check, InspectionRound
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas_places import CheckInputSchema, CheckSchema, RoundInputSchema, RoundQuerySchema, RoundSchema

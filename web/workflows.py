@@ -1,12 +1,16 @@
 """/workflows: the stored workflow versions, their diagrams, lint, and loading a new version."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from flask import Response, request, url_for
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engine import admin, queries
 from web import present
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.errors import problem
 from web.idempotency import KEY_PARAMETER, idempotent
@@ -18,7 +22,7 @@ from web.schemas_workflows import (
     WorkflowDetailSchema,
     WorkflowSummarySchema,
 )
-from workflows import diagram
+from workflows import diagram, yamlsrc
 from workflows.lint import lint_text
 
 blp = Blueprint("workflows", __name__, url_prefix="/api/v1/workflows", description="Workflow definitions")
@@ -68,8 +72,10 @@ def draw(args, name):
 @blp.doc(requestBody=YAML_BODY)
 @blp.response(200, LintResultSchema)
 def lint():
-    """Check YAML workflow text and list its problems by line; nothing is stored."""
-    return present.lint_result(lint_text(_yaml_text(), "<upload>"))
+    """Administrators: check YAML workflow text and list its problems by line; nothing is stored."""
+    queries.require_role(current_actor(), ("admin",), "lint workflows")
+    with _one_check_at_a_time():
+        return present.lint_result(lint_text(_yaml_text(), "<upload>"))
 
 
 @blp.route("", methods=["POST"])
@@ -81,12 +87,31 @@ def load():
     """Administrators: store each changed workflow of the YAML text as a new active version (422 lists problems)."""
     actor = current_actor()
     queries.require_role(actor, ("admin",), "load workflows")
-    loaded = admin.load_workflows(uow(), _yaml_text(), by=actor.name)
+    with _one_check_at_a_time():
+        loaded = admin.load_workflows(uow(), _yaml_text(), by=actor.name)
     where = {"Location": url_for(".workflow", name=loaded[0].name)} if loaded else {}
     return {"loaded": [present.loaded(item) for item in loaded]}, where
 
 
+# Checking a large workflow text costs up to a second of CPU; one at a time per process leaves the other threads
+# free to answer everyone else, whatever an administrator's script sends at once.
+_CHECKING = threading.BoundedSemaphore(1)
+
+
+@contextmanager
+def _one_check_at_a_time():
+    if not _CHECKING.acquire(blocking=False):
+        abort(429, message="another workflow text is being checked by this server process; send it again shortly",
+              headers={"Retry-After": "1"})
+    try:
+        yield
+    finally:
+        _CHECKING.release()
+
+
 def _yaml_text() -> str:
+    if (request.content_length or 0) > yamlsrc.MAX_BYTES:  # refused before it is read
+        abort(413, message=f"a workflow file may have at most {yamlsrc.MAX_BYTES} bytes")
     if request.mimetype not in YAML_TYPES:
         abort(415, message=f"send the YAML text with Content-Type {YAML_TYPES[0]} (or {', '.join(YAML_TYPES[1:])})")
     try:

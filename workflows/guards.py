@@ -6,9 +6,50 @@ from dataclasses import dataclass
 from typing import Any
 
 import celpy
+from celpy.evaluation import Evaluator
 
-_ENV = celpy.Environment()
 VARIABLES = ("finding", "payload", "actor")
+MAX_LENGTH = 2000  # characters of guard text
+MAX_DEPTH = 160  # levels of the parsed tree (about 14 nested parentheses); celpy evaluates by recursion
+MAX_STEPS = 1000  # tree nodes visited in one evaluation (about 20 ms); the finding's row is locked meanwhile
+
+
+class _OutOfBudget(BaseException):  # noqa: N818 - not an Exception, so celpy's handlers cannot swallow it
+    """An evaluation ran past MAX_STEPS."""
+
+
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self):
+        self.left = MAX_STEPS
+
+
+class _BudgetedEvaluator(Evaluator):
+    """celpy's interpreter, counting every node it visits against one budget shared with its macro bodies."""
+
+    budget: _Budget
+
+    def sub_evaluator(self, ast):
+        inner = _BudgetedEvaluator(ast, activation=self.activation)
+        inner.budget = self.budget
+        return inner
+
+    def visit_children(self, tree):
+        self.budget.left -= 1
+        if self.budget.left < 0:
+            raise _OutOfBudget
+        return super().visit_children(tree)
+
+
+class _BudgetedRunner(celpy.InterpretedRunner):
+    def evaluate(self, context):
+        evaluator = _BudgetedEvaluator(ast=self.ast, activation=self.new_activation())
+        evaluator.budget = _Budget()
+        return evaluator.evaluate(context)
+
+
+_ENV = celpy.Environment(runner_class=_BudgetedRunner)
 
 
 class GuardSyntaxError(ValueError):
@@ -23,14 +64,15 @@ class Guard:
     equals: tuple[tuple[str, ...], str] | None = None  # (path, text) when the guard is `path == "text"`
 
     def allows(self, finding: dict, payload: dict, actor: dict) -> bool:
-        """True when the expression is true; any evaluation error (a missing field, say) counts as false."""
+        """True when the expression is true; any evaluation error (a missing field, say) counts as false,
+        and so does an evaluation that runs past its budget of steps."""
         context = {"finding": finding, "payload": payload, "actor": actor}
         if self.equals is not None:
             return _string_equals(context, *self.equals)
         activation = {root: celpy.json_to_cel(_whole_numbers(context[root])) for root in self.roots}
         try:
             result = self.program.evaluate(activation)
-        except celpy.CELEvalError:
+        except (celpy.CELEvalError, _OutOfBudget, RecursionError):
             return False
         if isinstance(result, celpy.CELEvalError):
             return False
@@ -64,11 +106,18 @@ def compile_guard(source: str) -> Guard:
     """Compile CEL text; raises GuardSyntaxError with the parser's message."""
     if not isinstance(source, str) or not source.strip():
         raise GuardSyntaxError("a guard must be a non-empty CEL expression")
+    if len(source) > MAX_LENGTH:
+        raise GuardSyntaxError(f"guard is {len(source)} characters long; at most {MAX_LENGTH} are allowed")
     try:
         ast = _ENV.compile(source)
         program = _ENV.program(ast)
     except celpy.CELParseError as exc:
         raise GuardSyntaxError(f"guard does not parse: {source!r}: {str(exc).strip()}") from None
+    except RecursionError:
+        raise GuardSyntaxError("guard is nested too deeply") from None
+    if _depth(ast) > MAX_DEPTH:
+        raise GuardSyntaxError(f"guard is nested too deeply (at most about {MAX_DEPTH // 11} levels of "
+                               f"parentheses or operators)")
     unknown = _unknown_roots(source)
     if unknown:
         raise GuardSyntaxError(
@@ -76,6 +125,16 @@ def compile_guard(source: str) -> Guard:
     text = _STRING.sub('""', source)
     roots = tuple(v for v in VARIABLES if re.search(rf"(?<![.\w]){v}\b", text))
     return Guard(source, program, roots, _string_equality(source))
+
+
+def _depth(tree) -> int:
+    """Depth of a parsed expression, counted without recursion (the tree may be very deep)."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in getattr(node, "children", ()) or ())
+    return deepest
 
 
 def _string_equality(source: str) -> tuple[tuple[str, ...], str] | None:

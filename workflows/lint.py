@@ -1,7 +1,7 @@
 """Lint a workflow definition: load errors plus graph checks a loader cannot see."""
 from __future__ import annotations
 
-from itertools import combinations
+from collections import defaultdict
 
 from workflows.errors import DefinitionError, Problem
 from workflows.guards import equality_test
@@ -41,11 +41,21 @@ def lint_workflow(workflow: Workflow, file: str) -> list[Problem]:
             add(state.line, f"no role can move a finding out of state {state.name!r}", "no-mover")
         if not state.final and not state.closed and state.due is None:
             add(state.line, f"state {state.name!r} waits without a due time", "no-due", "warning")
-    for a, b in combinations(workflow.transitions, 2):
-        shared = set(a.sources) & set(b.sources)
-        if a.event == b.event and shared and _may_overlap(a, b):
-            add(b.line, f"event {b.event!r} from {sorted(shared)[0]!r} is ambiguous: "
-                        f"it overlaps the transition at line {a.line}", "ambiguous")
+    # Only transitions sharing an event and a source can be ambiguous: compare within those groups, not all
+    # pairs, and report each transition once (at the first earlier one it overlaps).
+    groups: dict[tuple[str, str], list[Transition]] = defaultdict(list)
+    for t in workflow.transitions:
+        for source in t.sources:
+            groups[(t.event, source)].append(t)
+    tests = {t.index: equality_test(t.guard.source) if t.guard else None for t in workflow.transitions}
+    reported = set()
+    for (event, source), group in sorted(groups.items()):
+        for i, b in enumerate(group):
+            a = next((a for a in group[:i] if _may_overlap(tests[a.index], tests[b.index])), None)
+            if a is not None and b.index not in reported:
+                reported.add(b.index)
+                add(b.line, f"event {event!r} from {source!r} is ambiguous: "
+                            f"it overlaps the transition at line {a.line}", "ambiguous")
     return out
 
 
@@ -59,11 +69,8 @@ def _reachable(workflow: Workflow) -> set[str]:
     return seen
 
 
-def _may_overlap(a: Transition, b: Transition) -> bool:
-    """False only when the two guards provably exclude each other (`x == 1` against `x == 2`)."""
-    if a.guard is None or b.guard is None:
-        return True
-    ta, tb = equality_test(a.guard.source), equality_test(b.guard.source)
+def _may_overlap(ta: tuple[str, str] | None, tb: tuple[str, str] | None) -> bool:
+    """False only when two guards' equality tests provably exclude each other (`x == 1` against `x == 2`)."""
     if ta and tb and ta[0] == tb[0]:
         return ta[1] == tb[1]
     return True

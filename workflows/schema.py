@@ -8,6 +8,13 @@ from workflows.model import COUNTERS, FIELD_TYPES
 from workflows.rules import RulesSchema
 
 _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be lower_snake_case ASCII, starting with a letter")
+# Bounds far above any real loop (the shipped one has 12 states and 25 transitions), so that one upload cannot
+# make every later request that compiles, lints or shows the workflow slow.
+MAX_WORKFLOWS, MAX_ROLES, MAX_STATES, MAX_TRANSITIONS, MAX_FIELDS, MAX_CHOICES = 20, 50, 100, 200, 50, 200
+
+
+def _at_most(limit: int, what: str):
+    return validate.Length(max=limit, error=f"at most {limit} {what}")
 
 
 class LabelField(fields.Field):
@@ -63,7 +70,7 @@ class FieldSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
     required = fields.Boolean(load_default=True)
     label = LabelField(load_default=None)
-    choices = fields.List(fields.Raw(), load_default=list)
+    choices = fields.List(fields.Raw(), load_default=list, validate=_at_most(MAX_CHOICES, "choices"))
     min = fields.Float(load_default=None)
     max = fields.Float(load_default=None)
     max_length = fields.Integer(load_default=None, validate=validate.Range(min=1))
@@ -83,7 +90,7 @@ class TransitionSchema(Schema):
     roles = fields.List(fields.String(), required=True)
     label = LabelField(load_default=None)
     fields_ = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(FieldSchema),
-                          data_key="fields", load_default=dict)
+                          data_key="fields", load_default=dict, validate=_at_most(MAX_FIELDS, "fields"))
     guard = fields.String(load_default=None)
     reason = LabelField(load_default=None)
     increment = fields.List(fields.String(validate=validate.OneOf(COUNTERS)), load_default=list)
@@ -92,9 +99,12 @@ class TransitionSchema(Schema):
 class WorkflowSchema(Schema):
     label = LabelField(required=True)
     initial = fields.String(load_default=None)
-    roles = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(RoleSchema), required=True)
-    states = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(StateSchema), required=True)
-    transitions = fields.List(fields.Nested(TransitionSchema), required=True)
+    roles = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(RoleSchema), required=True,
+                        validate=_at_most(MAX_ROLES, "roles"))
+    states = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(StateSchema), required=True,
+                         validate=_at_most(MAX_STATES, "states"))
+    transitions = fields.List(fields.Nested(TransitionSchema), required=True,
+                              validate=_at_most(MAX_TRANSITIONS, "transitions"))
     reporters = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     rules = fields.Nested(RulesSchema, load_default=dict)  # recurrence and scorecard settings (workflows.rules)
 
@@ -123,4 +133,4 @@ class FileSchema(Schema):
         [OFFICE], error=f"{OFFICE!r} is built in: office hours (XUNCHA_WORK_HOURS) on the national calendar")]),
         values=fields.Nested(CalendarSchema), load_default=dict)
     workflows = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(WorkflowSchema),
-                            required=True, validate=validate.Length(min=1))
+                            required=True, validate=validate.Length(min=1, max=MAX_WORKFLOWS))

@@ -4,12 +4,15 @@ from __future__ import annotations
 from click.testing import CliRunner
 from werkzeug import serving
 
+from engine.migrations import upgrade
 from web.cli import main
 
 
 def test_serve_runs_the_app_threaded_on_localhost_by_default(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setenv("XUNCHA_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("XUNCHA_DATABASE_URL", f"sqlite:///{tmp_path / 'xuncha.db'}")
+    upgrade(f"sqlite:///{tmp_path / 'xuncha.db'}")  # `xuncha init` ran: serve refuses an uninitialised database
     monkeypatch.setattr(serving, "run_simple", lambda host, port, app, **kw: calls.append((host, port, app, kw)))
     assert CliRunner().invoke(main, ["serve"]).exit_code == 0
     assert CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8080"]).exit_code == 0

@@ -112,8 +112,10 @@ def test_stale_if_match_is_412_and_changes_nothing(as_, campus):
     fresh = fire(as_("food"), finding["id"], "respond", {"plan": "计划"},
                  headers={"If-Match": current.headers["ETag"]})
     assert fresh.status_code == 200 and fresh.headers["ETag"] == '"3"'
-    assert fire(as_("food"), finding["id"], "rectify", {"note": "n"}, headers={"If-Match": "garbage"}
-                ).status_code == 412
+    for malformed in ("garbage", 'W/"3"', '"3", "4"', '"3'):  # a client's mistake, not a stale read
+        refused = fire(as_("food"), finding["id"], "rectify", {"note": "n"}, headers={"If-Match": malformed})
+        assert refused.status_code == 400 and "If-Match" in refused.get_json()["detail"], malformed
+    assert audit_rows(campus, finding["id"]) == 3
 
 
 def test_retry_with_the_same_idempotency_key_acts_once(as_, campus):

@@ -55,22 +55,22 @@ def test_diagram_as_mermaid_and_svg(as_, monkeypatch):
 
 @pytest.mark.parametrize("content_type", ["application/yaml", "text/plain", "application/x-yaml"])
 def test_lint_lists_problems_by_line_and_stores_nothing(as_, content_type):
-    response = post_yaml(as_("student"), "/workflows/lint", BROKEN, content_type)
+    response = post_yaml(as_("admin"), "/workflows/lint", BROKEN, content_type)
     assert response.status_code == 200
     result = response.get_json()
     assert result["ok"] is False and result["errors"] >= 1
     line = next(i for i, text in enumerate(BROKEN.splitlines(), 1) if "to: nowhere" in text)
     assert any(p["line"] == line and "nowhere" in p["message"] for p in result["problems"])
-    clean = post_yaml(as_("student"), "/workflows/lint", YAML, content_type).get_json()
+    clean = post_yaml(as_("admin"), "/workflows/lint", YAML, content_type).get_json()
     assert clean["ok"] is True and clean["errors"] == 0
     assert [v["version"] for v in as_("admin").get("/workflows/finding/versions").get_json()] == [1]
 
 
 def test_lint_needs_a_token_and_yaml(as_):
     assert post_yaml(as_(None), "/workflows/lint", YAML).status_code == 401
-    wrong = as_("food").post("/workflows/lint", json={"yaml": YAML})
+    wrong = as_("admin").post("/workflows/lint", json={"yaml": YAML})
     assert wrong.status_code == 415 and wrong.mimetype == "application/problem+json"
-    assert as_("food").post("/workflows/lint", data=b"\xff\xfe", content_type="text/plain").status_code == 400
+    assert as_("admin").post("/workflows/lint", data=b"\xff\xfe", content_type="text/plain").status_code == 400
 
 
 def test_admin_loads_a_new_version_and_old_findings_keep_theirs(as_):

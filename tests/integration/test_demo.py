@@ -164,9 +164,10 @@ def test_cli_demo_prints_a_token_per_user(store, db_url, tmp_path, monkeypatch):
     result = runner.invoke(main, ["demo", "--findings", "8", "--seed", "5"])
     assert result.exit_code == 0, result.output
     lines = [line.split("\t") for line in result.stdout.splitlines()]
-    assert [name for name, _ in lines] == [u[0] for u in USERS]
+    assert [name for name, *_ in lines] == [u[0] for u in USERS]
+    assert [(role, unit) for _, _, role, unit in lines] == [(u[2], u[3] or "-") for u in USERS]
     with store.uow(write=False) as uow:
-        for name, token in lines:
+        for name, token, *_ in lines:
             assert admin.user_by_token(uow, token).name == name
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 8
 

@@ -130,3 +130,18 @@ def test_whole_numbers_compare_the_same_however_the_client_wrote_them():
     assert limit.allows({}, {"amount": 300}, {})
     assert limit.allows({}, {"amount": 999.5}, {})
     assert not limit.allows({}, {"amount": 1000.5}, {})
+
+
+def test_a_guard_nested_too_deeply_is_refused_when_compiled_not_when_fired():
+    with pytest.raises(GuardSyntaxError, match="nested too deeply"):
+        compile_guard("(" * 300 + "payload.x == 1" + ")" * 300)
+    with pytest.raises(GuardSyntaxError, match="at most 2000"):
+        compile_guard("(" * 3000 + "payload.x == 1" + ")" * 3000)
+    assert allows("(" * 10 + "payload.x == 1" + ")" * 10, {"x": 1})
+
+
+def test_a_guard_past_its_step_budget_counts_as_false():
+    cubic = "payload.l.all(a, payload.l.all(b, payload.l.all(c, a + b + c >= 0)))"
+    assert not allows(cubic, {"l": list(range(30))})  # 27,000 inner evaluations: stopped, not run for 30 s
+    assert allows(cubic, {"l": [1, 2]})
+    assert allows("payload.l.all(a, a >= 0)", {"l": list(range(50))})

@@ -188,3 +188,31 @@ def test_a_calendar_with_bad_hours_or_days_is_named_with_its_line():
     text = "calendars:\n  night:\n    label: 夜班\n    hours: '22:00-06:00'\n    days: weekends\n" + BASE
     messages = {(p.line, p.message.split(":")[0]) for p in lint_text(text, "w.yaml")}
     assert messages == {(4, "calendars.night.hours"), (5, "calendars.night.days")}
+
+
+def test_each_ambiguous_transition_is_reported_once():
+    text = BASE.replace("      - event: check", "      - {event: submit, from: open, to: done, roles: [boss]}\n"
+                        "      - {event: submit, from: open, to: done, roles: [clerk]}\n      - event: check")
+    ambiguous = [p for p in lint_text(text) if p.code == "ambiguous"]
+    assert [p.line for p in ambiguous] == [19, 20], ambiguous  # two transitions, not three pairs
+
+
+def test_billion_laughs_is_refused_with_its_line():
+    bomb = "workflows:\n  x:\n    a: &a [l, l, l, l, l, l, l, l, l, l]\n" + "".join(
+        f"    {c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True))
+    problems = lint_text(bomb, "bomb.yaml")
+    assert [(p.line, p.message) for p in problems] == [(8, "YAML: aliases expand to more than 50000 nodes")]
+    assert lint_text("workflows:\n  x: &a [1]\n  y: *a\n", "ok.yaml")[0].message != problems[0].message
+
+
+def test_deep_nesting_and_size_are_refused_with_a_line_not_a_crash():
+    deep = lint_text("workflows:\n  x: " + "[" * 3000 + "]" * 3000 + "\n", "deep.yaml")
+    assert [(p.line, p.message) for p in deep] == [(2, "YAML: nested more than 32 levels deep")]
+    huge = lint_text("# " + "x" * 70_000 + "\n", "huge.yaml")
+    assert "at most 65536" in huge[0].message
+
+
+def test_too_many_states_or_transitions_are_refused():
+    states = "".join(f"      s{i}: {{label: s, final: true}}\n" for i in range(101))
+    text = BASE.replace("      done: {label: 完成, final: true}\n", "      done: {label: 完成, final: true}\n" + states)
+    assert any("at most 100 states" in p.message for p in lint_text(text))
