@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import services
+from engine import messagebus, services
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidEvent, InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
-from engine.events import FindingAdvanced
+from engine.events import CommendationRecorded, FindingAdvanced, SanctionRecorded
 from engine.fields import field_problems
 from engine.models import (
     Attachment,
@@ -96,6 +96,7 @@ def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *
                          [SanctionFinding(finding_id=i, audit_seq=seqs[i]) for i in ids])
     session.add(sanction)
     session.flush()
+    messagebus.publish(uow, SanctionRecorded(sanction, actor, now))
     return sanction
 
 
@@ -160,6 +161,7 @@ def record_commendation(uow: UnitOfWork, actor: Actor, item: CommendationInput, 
                                 attachment_ids=ids, points=float(points), recorded_by=actor.name, at=now)
     session.add(commendation)
     session.flush()
+    messagebus.publish(uow, CommendationRecorded(commendation, actor, now))
     return commendation
 
 
