@@ -36,12 +36,12 @@ class EmailChannel:
         self.security = spec.get("security", "starttls")
         self.user, self.sender, self.timeout = spec.get("user"), spec["from"], timeout
         self.password = secret(spec, "password", base)
-        self.verify = spec.get("verify", True)
+        self.verify, self.ca_file = spec.get("verify", True), spec.get("ca_file")
 
     def send(self, message: Outgoing) -> Outcome:
         if not message.address:
             return Outcome(False, error="no email address")
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.ca_file)  # ca_file: a campus CA the system lacks
         if not self.verify:  # a campus relay with a self-signed certificate, explicitly allowed
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         if self.security == "tls":
