@@ -12,6 +12,7 @@ from engine.actors import Actor
 from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
 from engine.unit_of_work import Store
+from web import cli_notify
 from workflows import DefinitionError, load_file
 from workflows.diagram import mermaid, svg
 from workflows.lint import lint_text
@@ -331,6 +332,8 @@ def serve(host: str, port: int, sweep_every: float) -> None:
 
     run(create_app(), host, port, sweep_every)
 
+
+main.add_command(cli_notify.notify)
 
 if __name__ == "__main__":
     main()

@@ -27,6 +27,8 @@ from engine.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 ERROR_CHARS = 500
+RECORD_EVERY = 10  # outcomes recorded per commit
+OUTBOX = OutboxMessage.__table__
 
 
 @dataclass
@@ -94,12 +96,21 @@ class Deliverer:
     def _send_batch(self, batch: list[OutboxMessage], now: datetime | None, report: DeliveryReport) -> None:
         deliver = self.config.deliver
         started = time.monotonic()
+        done: list[tuple[OutboxMessage, Outcome, datetime]] = []
+        waiting_since = 0.0
         for i, row in enumerate(batch):
             if time.monotonic() - started > deliver.lease - 2 * deliver.timeout:
+                self._record(done, report)
                 self._release(batch[i:])  # our lease would run out mid-send: leave the rest to the next claim
                 return
-            outcome = self._send(row)
-            self._record(row, outcome, now or utcnow(), report)
+            done.append((row, self._send(row), now or utcnow()))
+            waiting_since = waiting_since or time.monotonic()
+            # Outcomes are recorded a few at a time (one commit for several sends), never more than a second
+            # late: what a crash can repeat is what was sent and not yet recorded, at most RECORD_EVERY messages.
+            if len(done) >= RECORD_EVERY or time.monotonic() - waiting_since > 1.0:
+                self._record(done, report)
+                done, waiting_since = [], 0.0
+        self._record(done, report)
 
     def _send(self, row: OutboxMessage) -> Outcome:
         try:
@@ -119,33 +130,39 @@ class Deliverer:
             channel = self._channels[name] = build(spec, config.base, config.deliver.timeout)
         return channel
 
-    def _record(self, row: OutboxMessage, outcome: Outcome, now: datetime, report: DeliveryReport) -> None:
+    def _record(self, done: list[tuple[OutboxMessage, Outcome, datetime]], report: DeliveryReport) -> None:
+        if not done:
+            return
+        with self.store.uow() as uow:
+            tries = [self._record_one(uow, row, outcome, now, report) for row, outcome, now in done]
+            uow.session.execute(sa.insert(DeliveryAttempt.__table__), tries)
+            uow.commit()
+
+    def _record_one(self, uow, row: OutboxMessage, outcome: Outcome, now: datetime, report: DeliveryReport) -> dict:
         deliver = self.config.deliver
         attempts = row.attempts + 1
         error = (outcome.error or "")[:ERROR_CHARS] or None
-        with self.store.uow() as uow:
-            if outcome.ok:
-                # Whoever holds the claim now, it went out: no later claim may send it again.
-                values = dict(status="sent", sent_at=now, last_error=None)
-                where = [OutboxMessage.id == row.id, OutboxMessage.status == "pending"]
-                report.sent += 1
-            else:
-                dead = attempts >= deliver.max_attempts
-                values = dict(status="dead" if dead else "pending", last_error=error,
-                              next_attempt_at=now + timedelta(seconds=backoff(attempts, deliver.backoff,
-                                                                              deliver.max_backoff)))
-                where = [OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.name]
-                report.dead += dead
-                report.failed += not dead
-                if dead:
-                    log.warning("message %s (%s to %s) is dead after %d attempts: %s", row.message_id, row.kind,
-                                row.channel, attempts, error)
-            uow.session.execute(sa.update(OutboxMessage).where(*where).values(
-                attempts=OutboxMessage.attempts + 1, claimed_until=None, claimed_by=None, **values))
-            uow.session.add(DeliveryAttempt(outbox_id=row.id, at=now, channel=row.channel,
-                                            outcome="sent" if outcome.ok else "failed", response_code=outcome.code,
-                                            error=error, deliverer=self.name[:64]))
-            uow.commit()
+        if outcome.ok:
+            # Whoever holds the claim now, it went out: no later claim may send it again.
+            values = dict(status="sent", sent_at=now, last_error=None)
+            where = [OUTBOX.c.id == row.id, OUTBOX.c.status == "pending"]
+            report.sent += 1
+        else:
+            dead = attempts >= deliver.max_attempts
+            delay = backoff(attempts, deliver.backoff, deliver.max_backoff)
+            values = dict(status="dead" if dead else "pending", last_error=error,
+                          next_attempt_at=now + timedelta(seconds=delay))
+            where = [OUTBOX.c.id == row.id, OUTBOX.c.claimed_by == self.name]
+            report.dead += dead
+            report.failed += not dead
+            if dead:
+                log.warning("message %s (%s to %s) is dead after %d attempts: %s", row.message_id, row.kind,
+                            row.channel, attempts, error)
+        # Core statements: the ORM's bulk-update bookkeeping would cost more than the database work here.
+        uow.session.execute(sa.update(OUTBOX).where(*where).values(
+            attempts=OUTBOX.c.attempts + 1, claimed_until=None, claimed_by=None, **values))
+        return dict(outbox_id=row.id, at=now, channel=row.channel, outcome="sent" if outcome.ok else "failed",
+                    response_code=outcome.code, error=error, deliverer=self.name[:64])
 
     def _release(self, rows: list[OutboxMessage]) -> None:
         with self.store.uow() as uow:

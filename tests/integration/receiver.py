@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,12 +27,16 @@ class Receiver:
         self.received: list[Received] = []
         self.answers = list(answers or [])
         self.always: int | None = None
-        self.reply = json.dumps(reply or {"errcode": 0, "errmsg": "ok"}).encode()
+        self.reply = json.dumps(reply or {"errcode": 0, "errmsg": "ok"}, ensure_ascii=False).encode()
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()  # headers and body leave in two writes: without this, Nagle meets delayed ACK
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self):  # noqa: N802 - the name http.server calls
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -40,7 +45,7 @@ class Receiver:
                     receiver.received.append(Received(parts.path, parse_qs(parts.query), dict(self.headers), body))
                     status = receiver.always or (receiver.answers.pop(0) if receiver.answers else 200)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(receiver.reply)))
                 self.end_headers()
                 self.wfile.write(receiver.reply)
