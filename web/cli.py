@@ -325,12 +325,15 @@ def demo(findings: int, seed: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--sweep-every", default=60.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds between overdue sweeps run beside the server; 0 turns them off")
-def serve(host: str, port: int, sweep_every: float) -> None:
-    """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute."""
+@click.option("--deliver-every", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds between notification deliveries run beside the server; 0 turns them off")
+def serve(host: str, port: int, sweep_every: float, deliver_every: float) -> None:
+    """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute and delivering
+    notifications every ten seconds."""
     from web import create_app
     from web.serve import run
 
-    run(create_app(), host, port, sweep_every)
+    run(create_app(), host, port, sweep_every, deliver_every)
 
 
 main.add_command(cli_notify.notify)

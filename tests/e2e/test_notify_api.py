@@ -56,3 +56,24 @@ def test_who_was_told_what_about_a_finding(as_, campus):
     assert again.status_code == 422 and "not resent" in again.get_json()["detail"]
     # The unit's reminders list answers as before.
     assert as_("food").get("/notifications").status_code == 200
+
+
+def test_serve_delivers_in_the_background(app, as_, campus):
+    import time
+
+    from web.serve import BackgroundDeliverer
+
+    routing.use(campus.store, routing.parse(CONFIG, base=campus.store.instance))
+    fid = report(as_("student"), source="public")["id"]
+    job = BackgroundDeliverer(app, 0.05).start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            told = as_("admin").get(f"/findings/{fid}/notifications").get_json()
+            if told and told[0]["status"] == "sent":
+                break
+            time.sleep(0.05)
+    finally:
+        job.stop()
+    assert told[0]["status"] == "sent"
+    assert "已受理" in (campus.store.instance / "outbox.log").read_text(encoding="utf-8")
