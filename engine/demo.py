@@ -12,6 +12,7 @@ from engine.actors import SYSTEM, Actor, actor_for
 from engine.db import utcnow
 from engine.errors import InvalidInput
 from engine.models import Finding, Unit, User, WorkflowVersion
+from engine.notify import demo as notify_demo
 from engine.unit_of_work import Store, UnitOfWork
 
 UNITS = [  # code, name, name_en, parent
@@ -179,6 +180,8 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
         for _ in range(findings):
             _play(uow, rng, cast, now)
         uow.commit()
+    if store.instance is not None:  # from now on notices flow to instance/outbox.log (`xuncha notify`)
+        notify_demo.write_config(store.instance)
     return tokens
 
 
