@@ -43,7 +43,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_finding_id'), ['finding_id'], unique=False)
-        batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at', 'id'], unique=False)
 
     op.create_table('delivery_attempts',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -18,7 +18,8 @@ class OutboxMessage(Base):
     twice, and receivers can drop the duplicates at-least-once delivery may bring."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    # The deliverer reads due messages in (next_attempt_at, id) order straight off this index, however many wait.
+    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at", "id"),)
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     message_id: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
