@@ -28,7 +28,8 @@ def outbox_list(args):
     """Messages of the outbox, newest first (`status=dead` lists the dead letters); administrators only."""
     found = history.list_outbox(uow(), current_actor(), args.get("status"), limit=args["limit"],
                                 before_id=args.get("before"))
-    return [_told(t, current_actor()) for t in found]
+    codes = queries.unit_codes(uow())
+    return [_told(t, current_actor(), codes) for t in found]
 
 
 @outbox.route(f"/{MESSAGE_ID}/retry", methods=["POST"])
@@ -38,7 +39,7 @@ def outbox_list(args):
 def outbox_retry(outbox_id):
     """Give a dead message a fresh set of attempts, due now; administrators only (a sent one is refused)."""
     row = history.retry(uow(), current_actor(), outbox_id)
-    return _told(history.Told(row, []), current_actor())
+    return _told(history.Told(row, []), current_actor(), queries.unit_codes(uow()))
 
 
 @finding_notifications.route("/<int(max=2147483647):finding_id>/notifications", methods=["GET"])
@@ -46,13 +47,14 @@ def outbox_retry(outbox_id):
 def finding_history(finding_id):
     """Who was told what about the finding and when, with each delivery attempt, oldest first; for anyone who
     may see the finding. Addresses are shown to administrators only, and a public reporter is never named."""
-    return [_told(t, current_actor()) for t in history.finding_history(uow(), current_actor(), finding_id)]
+    found, codes = history.finding_history(uow(), current_actor(), finding_id), queries.unit_codes(uow())
+    return [_told(t, current_actor(), codes) for t in found]
 
 
-def _told(told: history.Told, actor: Actor) -> dict:
+def _told(told: history.Told, actor: Actor, codes: dict[int, str]) -> dict:
     m, admin = told.message, any(r in history.OUTBOX_READERS for r in actor.roles)
     return {"id": m.id, "message_id": m.message_id, "kind": m.kind, "essential": m.essential, "status": m.status,
-            "finding_id": m.finding_id, "unit": queries.unit_codes(uow()).get(m.unit_id) if m.unit_id else None,
+            "finding_id": m.finding_id, "unit": codes.get(m.unit_id),
             "recipient": m.recipient if admin or m.kind != "receipt" else "reporter", "channel": m.channel,
             "address": m.address if admin else None, "subject": m.subject, "body": m.body, "attempts": m.attempts,
             "created_at": m.created_at, "sent_at": m.sent_at,

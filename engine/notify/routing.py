@@ -20,6 +20,7 @@ deliver: {max_attempts: 8, backoff: 30, max_backoff: 3600, lease: 300, batch: 50
 ```"""
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ import yaml
 
 from engine.errors import InvalidInput
 
+log = logging.getLogger(__name__)
 CHANNEL_TYPES = ("email", "wecom", "dingtalk", "webhook", "file")
 KINDS = ("assigned", "reminder", "overdue", "escalated", "verified", "sanction", "commendation", "receipt",
          "digest", "briefing")
@@ -130,7 +132,15 @@ def config_for(store) -> Config:
     mtime = path.stat().st_mtime
     cached = _cache.get(str(path))
     if cached is None or cached[0] != mtime:
-        cached = (mtime, load(path))
+        try:
+            cached = (mtime, load(path))
+        except InvalidInput:
+            if cached is None:
+                raise
+            # An edit gone wrong must not stop every change to every finding: keep telling people as the
+            # file said before, and say loudly what is wrong with it (`xuncha notify` reports it too).
+            log.error("notifications file not reloaded, the previous one stays in force", exc_info=True)
+            cached = (mtime, cached[1])
         _cache[str(path)] = cached
     return cached[1]
 

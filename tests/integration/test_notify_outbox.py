@@ -143,3 +143,21 @@ def test_the_deliverer_sends_through_the_catch_all_file_and_records_the_attempt(
     [message] = outbox(campus.store)
     assert message.status == "sent" and message.message_id in text
     assert Deliverer(campus.store).run_once().sent == 0
+
+
+def test_a_broken_edit_of_the_notifications_file_keeps_the_previous_one(tmp_path, monkeypatch):
+    import os
+    from types import SimpleNamespace
+
+    path = tmp_path / "notifications.yaml"
+    path.write_text("channels: {log: {type: file, path: a.log}}\nroutes: [{role: centre, channel: log}]\n",
+                    encoding="utf-8")
+    monkeypatch.setenv("XUNCHA_NOTIFICATIONS", str(path))
+    store = SimpleNamespace(instance=None)
+    assert routing.config_for(store).routes[0].channel == "log"
+    path.write_text("routes: [{role: centre, channel: gone}]\n", encoding="utf-8")
+    os.utime(path, (1, 1))  # a different modification time, however fast the test runs
+    assert routing.config_for(store).routes[0].channel == "log"
+    routing._cache.clear()  # a new process has no previous file: it is told what is wrong
+    with pytest.raises(InvalidInput, match=r"notifications.yaml: routes\[0\].channel: no channel named 'gone'"):
+        routing.config_for(store)
