@@ -1,11 +1,10 @@
 """The notification deliverer: throughput against a local webhook receiver, and memory while draining 10^5.
 
-    python bench/notify.py                      # SQLite in a temporary folder
-    python bench/notify.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python bench/notify.py [--db sqlite|postgresql] [--count 1000] [--sizes 10000,100000] [--rounds 3]
 
 1. Throughput: N messages queued for a webhook channel, drained by one Deliverer (claim under a lease, send,
    record every attempt), against a bare loop of `requests` posts of the same signed bodies to the same
-   receiver, which runs in its own process. Printed as messages per second and their ratio.
+   receiver, which runs in its own process; interleaved over rounds, medians printed, and their ratio.
 2. Flat memory: a fresh process drains 10^4 and then 10^5 queued messages (the file channel, so the database
    work is measured, not the network); the ratio of their peak resident memory should stay near 1.
 """
@@ -13,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from engine.notify.models import OutboxMessage
 from engine.unit_of_work import Store
 
 KEY = "bench-key"
+PG_ADMIN = os.environ.get("XUNCHA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def receive(port: int, ready) -> None:
@@ -107,12 +109,13 @@ def drop(pg: str | None, url: str) -> None:
 
 
 def throughput(pg: str | None, folder: Path, count: int, hook: str, rounds: int = 3) -> None:
-    """Best of `rounds` alternating runs of each, so that a burst of load on a shared machine hits both alike."""
-    ours, bare = 0.0, 0.0
+    """Medians of `rounds` interleaved runs of each, so that a burst of load on a shared machine hits both alike."""
+    ours_runs, bare_runs = [], []
     for _ in range(rounds):
-        ours = max(ours, _deliverer_rate(pg, folder, count, hook))
-        bare = max(bare, _bare_rate(count, hook))
-    print(f"throughput ({'PostgreSQL' if pg else 'SQLite'}, {count} messages, best of {rounds}): deliverer "
+        ours_runs.append(_deliverer_rate(pg, folder, count, hook))
+        bare_runs.append(_bare_rate(count, hook))
+    ours, bare = statistics.median(ours_runs), statistics.median(bare_runs)
+    print(f"throughput ({'PostgreSQL' if pg else 'SQLite'}, {count} messages, median of {rounds}): deliverer "
           f"{ours:,.0f}/s vs bare posts {bare:,.0f}/s: ratio {ours / bare:.2f}", flush=True)
 
 
@@ -170,8 +173,9 @@ def memory(pg: str | None, folder: Path, sizes: tuple[int, ...]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg", help="PostgreSQL admin URL (benchmark databases are created and dropped)")
-    parser.add_argument("--count", type=int, default=2000, help="messages for the throughput run")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--count", type=int, default=1000, help="messages for the throughput runs")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="10000,100000", help="queued messages for the memory runs")
     parser.add_argument("--drain-child", nargs=2, metavar=("URL", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,10 +189,11 @@ def main() -> None:
     receiver = multiprocessing.Process(target=receive, args=(port, ready), daemon=True)
     receiver.start()
     ready.wait(10)
+    pg = PG_ADMIN if args.db == "postgresql" else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            throughput(args.pg, Path(tmp), args.count, f"http://127.0.0.1:{port}/hook")
-            memory(args.pg, Path(tmp), tuple(int(s) for s in args.sizes.split(",")))
+            throughput(pg, Path(tmp), args.count, f"http://127.0.0.1:{port}/hook", args.rounds)
+            memory(pg, Path(tmp), tuple(int(s) for s in args.sizes.split(",")))
     finally:
         receiver.terminate()
 

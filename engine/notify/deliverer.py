@@ -131,38 +131,40 @@ class Deliverer:
         return channel
 
     def _record(self, done: list[tuple[OutboxMessage, Outcome, datetime]], report: DeliveryReport) -> None:
+        """Record a few outcomes in one transaction: one UPDATE for all that went out, one per failure, one
+        INSERT of every attempt (Core statements: the ORM's bookkeeping would cost more than the work)."""
         if not done:
             return
         with self.store.uow() as uow:
-            tries = [self._record_one(uow, row, outcome, now, report) for row, outcome, now in done]
-            uow.session.execute(sa.insert(DeliveryAttempt.__table__), tries)
+            sent = [row.id for row, outcome, _ in done if outcome.ok]
+            if sent:  # whoever holds the claim now, it went out: no later claim may send it again
+                uow.session.execute(sa.update(OUTBOX).where(OUTBOX.c.id.in_(sent), OUTBOX.c.status == "pending")
+                                    .values(status="sent", sent_at=done[-1][2], last_error=None,
+                                            attempts=OUTBOX.c.attempts + 1, claimed_until=None, claimed_by=None))
+                report.sent += len(sent)
+            for row, outcome, now in done:
+                if not outcome.ok:
+                    self._record_failure(uow, row, outcome, now, report)
+            uow.session.execute(sa.insert(DeliveryAttempt.__table__), [
+                dict(outbox_id=row.id, at=now, channel=row.channel, outcome="sent" if outcome.ok else "failed",
+                     response_code=outcome.code, error=_error(outcome), deliverer=self.name[:64])
+                for row, outcome, now in done])
             uow.commit()
 
-    def _record_one(self, uow, row: OutboxMessage, outcome: Outcome, now: datetime, report: DeliveryReport) -> dict:
+    def _record_failure(self, uow, row: OutboxMessage, outcome: Outcome, now: datetime,
+                        report: DeliveryReport) -> None:
         deliver = self.config.deliver
         attempts = row.attempts + 1
-        error = (outcome.error or "")[:ERROR_CHARS] or None
-        if outcome.ok:
-            # Whoever holds the claim now, it went out: no later claim may send it again.
-            values = dict(status="sent", sent_at=now, last_error=None)
-            where = [OUTBOX.c.id == row.id, OUTBOX.c.status == "pending"]
-            report.sent += 1
-        else:
-            dead = attempts >= deliver.max_attempts
-            delay = backoff(attempts, deliver.backoff, deliver.max_backoff)
-            values = dict(status="dead" if dead else "pending", last_error=error,
-                          next_attempt_at=now + timedelta(seconds=delay))
-            where = [OUTBOX.c.id == row.id, OUTBOX.c.claimed_by == self.name]
-            report.dead += dead
-            report.failed += not dead
-            if dead:
-                log.warning("message %s (%s to %s) is dead after %d attempts: %s", row.message_id, row.kind,
-                            row.channel, attempts, error)
-        # Core statements: the ORM's bulk-update bookkeeping would cost more than the database work here.
-        uow.session.execute(sa.update(OUTBOX).where(*where).values(
-            attempts=OUTBOX.c.attempts + 1, claimed_until=None, claimed_by=None, **values))
-        return dict(outbox_id=row.id, at=now, channel=row.channel, outcome="sent" if outcome.ok else "failed",
-                    response_code=outcome.code, error=error, deliverer=self.name[:64])
+        dead = attempts >= deliver.max_attempts
+        delay = backoff(attempts, deliver.backoff, deliver.max_backoff)
+        uow.session.execute(sa.update(OUTBOX).where(OUTBOX.c.id == row.id, OUTBOX.c.claimed_by == self.name).values(
+            status="dead" if dead else "pending", last_error=_error(outcome), attempts=OUTBOX.c.attempts + 1,
+            next_attempt_at=now + timedelta(seconds=delay), claimed_until=None, claimed_by=None))
+        report.dead += dead
+        report.failed += not dead
+        if dead:
+            log.warning("message %s (%s to %s) is dead after %d attempts: %s", row.message_id, row.kind,
+                        row.channel, attempts, _error(outcome))
 
     def _release(self, rows: list[OutboxMessage]) -> None:
         with self.store.uow() as uow:
@@ -170,6 +172,10 @@ class Deliverer:
                 OutboxMessage.id.in_([r.id for r in rows]), OutboxMessage.claimed_by == self.name)
                 .values(claimed_until=None, claimed_by=None))
             uow.commit()
+
+
+def _error(outcome: Outcome) -> str | None:
+    return (outcome.error or "")[:ERROR_CHARS] or None
 
 
 def backoff(attempts: int, base: float, cap: float) -> float:
