@@ -193,7 +193,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             throughput(pg, Path(tmp), args.count, f"http://127.0.0.1:{port}/hook", args.rounds)
-            memory(pg, Path(tmp), tuple(int(s) for s in args.sizes.split(",")))
+            if args.sizes:  # --sizes "": throughput only
+                memory(pg, Path(tmp), tuple(int(s) for s in args.sizes.split(",")))
     finally:
         receiver.terminate()
 
