@@ -161,3 +161,17 @@ def test_a_broken_edit_of_the_notifications_file_keeps_the_previous_one(tmp_path
     routing._cache.clear()  # a new process has no previous file: it is told what is wrong
     with pytest.raises(InvalidInput, match=r"notifications.yaml: routes\[0\].channel: no channel named 'gone'"):
         routing.config_for(store)
+
+
+def test_notify_names_what_is_wrong_in_the_notifications_file(db_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    path = tmp_path / "broken.yaml"
+    path.write_text("channels:\n  mail: {type: email, host: smtp.example.edu.cn}\n", encoding="utf-8")
+    monkeypatch.setenv("XUNCHA_DATABASE_URL", db_url)
+    monkeypatch.setenv("XUNCHA_NOTIFICATIONS", str(path))
+    result = CliRunner().invoke(main, ["notify"])
+    assert result.exit_code == 1
+    assert f"{path}: channels.mail.from: required" in result.output
