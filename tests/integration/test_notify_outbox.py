@@ -175,3 +175,21 @@ def test_notify_names_what_is_wrong_in_the_notifications_file(db_url, tmp_path, 
     result = CliRunner().invoke(main, ["notify"])
     assert result.exit_code == 1
     assert f"{path}: channels.mail.from: required" in result.output
+
+
+def test_a_published_briefing_is_told_to_the_units_it_names(campus):
+    import sqlalchemy as sa
+
+    from engine import messagebus
+    from engine.events import BriefingPublished
+    from engine.models import Unit
+
+    configure(campus.store)
+    with campus.store.uow() as uow:
+        food_id = uow.session.scalar(sa.select(Unit.id).where(Unit.code == "FOOD"))
+        messagebus.publish(uow, BriefingPublished("2026年第12期", "三月上旬巡查情况", (food_id,),
+                                                  campus.actor("admin"), T0))
+        uow.commit()
+    told = {(m.channel, m.subject) for m in outbox(campus.store, kind="briefing")}
+    assert ("food-wecom", "【巡查简报】2026年第12期 三月上旬巡查情况") in told
+    assert {m.channel for m in outbox(campus.store, kind="briefing")} == {"food-wecom", "personal", "leaders"}
