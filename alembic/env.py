@@ -2,6 +2,7 @@
 from logging.config import fileConfig
 
 import engine.models  # noqa: F401 - registers every table on Base.metadata
+import engine.notify.models  # noqa: F401 - the outbox tables
 from alembic import context
 from engine.config import Settings
 from engine.db import Base, make_engine

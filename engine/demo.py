@@ -12,6 +12,7 @@ from engine.actors import SYSTEM, Actor, actor_for
 from engine.db import utcnow
 from engine.errors import InvalidInput
 from engine.models import Finding, Unit, User, WorkflowVersion
+from engine.notify import demo as notify_demo
 from engine.places.config import loaded_config
 from engine.unit_of_work import Store, UnitOfWork
 
@@ -194,6 +195,8 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
             demo_places.finish_term(uow, campus, now)
             uow.commit()
     sweep_through(store, now)  # what the sweep did between the last step and now
+    if store.instance is not None:  # from now on notices flow to instance/outbox.log (`xuncha notify`)
+        notify_demo.write_config(store.instance)
     return tokens
 
 

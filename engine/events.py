@@ -9,7 +9,8 @@ from engine.actors import Actor
 from workflows.model import Transition
 
 if TYPE_CHECKING:
-    from engine.models import Finding
+    from engine.models import Commendation, Finding, Sanction
+    from workflows.model import Label, State
 
 
 @dataclass(frozen=True)
@@ -36,4 +37,54 @@ class FindingAdvanced:
     rule: str | None = None
 
 
-Event = FindingReported | FindingAdvanced
+@dataclass(frozen=True)
+class ReminderDue:
+    """The sweep found a finding's reminder time reached: its deadline in `state` is near."""
+
+    finding: Finding
+    state: State
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineMissed:
+    """The sweep found a finding past its due time; `action` labels the on_overdue event it fires (or None)."""
+
+    finding: Finding
+    state: State
+    now: datetime
+    action: Label | None = None
+
+
+@dataclass(frozen=True)
+class SanctionRecorded:
+    """A sanction decided on several findings at once (records.record_sanction)."""
+
+    sanction: Sanction
+    actor: Actor
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CommendationRecorded:
+    """Good practice recorded for a unit."""
+
+    commendation: Commendation
+    actor: Actor
+    now: datetime
+
+
+@dataclass(frozen=True)
+class BriefingPublished:
+    """A numbered briefing (巡查简报) was published for these units; for the briefings module to publish."""
+
+    number: str  # 2026年第12期
+    title: str
+    unit_ids: tuple[int, ...]
+    actor: Actor
+    now: datetime
+    url: str | None = None
+
+
+Event = (FindingReported | FindingAdvanced | ReminderDue | DeadlineMissed | SanctionRecorded
+         | CommendationRecorded | BriefingPublished)

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, policy, services
+from engine import audit, messagebus, policy, services
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, InvalidInput, MissingFields, NotAllowed, NotFound
-from engine.events import FindingAdvanced
+from engine.events import CommendationRecorded, FindingAdvanced, SanctionRecorded
 from engine.models import (
     Attachment,
     Commendation,
@@ -73,6 +73,11 @@ def on_advance(uow: UnitOfWork, event: FindingAdvanced) -> None:
     audit.record_row(uow.session, "decide", event.actor, sanction, extra={"findings": [finding.id]}, at=event.now)
 
 
+def deciding_several(uow: UnitOfWork) -> bool:
+    """Whether a decision on several findings is being recorded (its `sanction` events are parts of one)."""
+    return uow.session.info.get(_OPEN_DECISION) is not None
+
+
 def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *,
                     now: datetime | None = None) -> Sanction:
     """One decision holding a unit to account for several of its findings.
@@ -104,6 +109,7 @@ def record_sanction(uow: UnitOfWork, actor: Actor, decision: SanctionDecision, *
         session.info.pop(_OPEN_DECISION, None)
     session.add(sanction)
     audit.record_row(session, "decide", actor, sanction, extra={"findings": ids}, at=now)
+    messagebus.publish(uow, SanctionRecorded(sanction, actor, now))
     return sanction
 
 
@@ -159,6 +165,7 @@ def record_commendation(uow: UnitOfWork, actor: Actor, item: CommendationInput, 
                                 attachment_ids=ids, points=float(points), recorded_by=actor.name, at=now)
     session.add(commendation)
     audit.record_row(session, "record", actor, commendation, at=now)
+    messagebus.publish(uow, CommendationRecorded(commendation, actor, now))
     return commendation
 
 

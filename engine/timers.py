@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from engine import services
+from engine import messagebus, services
 from engine.actors import SYSTEM, Actor
 from engine.db import utcnow
 from engine.errors import DomainError
+from engine.events import DeadlineMissed, ReminderDue
 from engine.models import Finding, IdempotencyRecord, Notification
 from engine.records import unit_filter
 from engine.unit_of_work import Store, UnitOfWork
@@ -139,6 +140,8 @@ def _notify(uow: UnitOfWork, finding: Finding, state: State, kind: str, now: dat
                                 entry_seq=finding.audit_seq, message_zh=zh, message_en=en, due_at=finding.due_at,
                                 created_at=now)
     uow.session.add(notification)
+    messagebus.publish(uow, ReminderDue(finding, state, now) if kind == "reminder"
+                       else DeadlineMissed(finding, state, now, action))
     return notification
 
 

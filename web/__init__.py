@@ -6,7 +6,7 @@ from flask import Flask
 from engine.attachments import MAX_BYTES
 from engine.config import Settings
 from engine.unit_of_work import Store
-from web import attachments, audit, coverage, errors, findings, health, loop, me, places, rounds, workflows
+from web import attachments, audit, coverage, errors, findings, health, loop, me, notify, places, rounds, workflows
 from web.context import close_uow
 from web.encoding import JSONProvider
 
@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     api = errors.ProblemApi(app)
     for module in (findings, attachments, audit, workflows, health, me, places, rounds, coverage):
         api.register_blueprint(module.blp)
-    for blueprint in loop.BLUEPRINTS:
+    for blueprint in (*loop.BLUEPRINTS, *notify.BLUEPRINTS):
         api.register_blueprint(blueprint)
     app.add_url_rule("/health", "health_alias", health.health)  # for load balancers that probe the root
     errors.init_app(app)

@@ -10,6 +10,7 @@ from engine import admin
 from engine.actors import Actor
 from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
+from web import cli_notify
 from web.cli_audit import audit_group, db
 from web.cli_calendar import calendar
 from web.cli_places import load_places_file, place, places_file
@@ -245,8 +246,11 @@ def demo(findings: int, seed: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--sweep-every", default=60.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds between overdue sweeps run beside the server; 0 turns them off")
-def serve(host: str, port: int, sweep_every: float) -> None:
-    """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute."""
+@click.option("--deliver-every", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds between notification deliveries run beside the server; 0 turns them off")
+def serve(host: str, port: int, sweep_every: float, deliver_every: float) -> None:
+    """Serve the HTTP API (/api/v1) on this machine, sweeping overdue findings every minute and delivering
+    notifications every ten seconds."""
     from engine.migrations import is_current
     from web import create_app
     from web.serve import run
@@ -254,12 +258,13 @@ def serve(host: str, port: int, sweep_every: float) -> None:
     url = Settings.from_env().database_url
     if not is_current(url):
         raise click.ClickException(f"the database is not initialised for this version of Xuncha: {INIT_FIRST}")
-    run(create_app(), host, port, sweep_every)
+    run(create_app(), host, port, sweep_every, deliver_every)
 
 
 main.add_command(audit_group)
 main.add_command(db)
 main.add_command(place)
+main.add_command(cli_notify.notify)
 
 if __name__ == "__main__":
     main()

@@ -81,4 +81,4 @@ def test_handlers_are_wired_whichever_engine_module_is_imported_first():
     code = ("import engine.services as s; from engine import messagebus, events; "
             "print(sorted(h.__module__ for h in messagebus.handlers_for(events.FindingAdvanced)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['engine.records', 'engine.recurrence', 'engine.recurrence']"
+    assert out.strip() == "['engine.notify.rules', 'engine.records', 'engine.recurrence', 'engine.recurrence']"

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from engine import audit, records, services
 from engine.errors import InvalidEvent, InvalidFields, MissingFields, NotAllowed, NotFound
@@ -178,7 +179,9 @@ def test_commendations_refuse_photos_of_findings_the_caller_cannot_see(campus):
         admin.load_workflows(uow, centres_commend, by="test")
         uow.commit()
     food_finding = report(campus)
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "PNG")
+    png = buffer.getvalue()
     with campus.store.uow() as uow:
         photo = attachments.add_attachment(uow, food_finding, campus.actor("food"), name="明厨亮灶.png",
                                            content_type="image/png", stream=io.BytesIO(png)).id
