@@ -78,3 +78,19 @@ class WorkflowRejected(DomainError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class Conflict(DomainError):
+    """The request contradicts what a record has become (a published briefing cannot change)."""
+
+    title = "Conflict"
+
+
+class RowsRejected(DomainError):
+    """Rows of an uploaded sheet are wrong; `rows` names each: {row, column, message}. Nothing was stored."""
+
+    title = "Rows rejected"
+
+    def __init__(self, rows: list[dict], message: str):
+        self.rows = list(rows)
+        super().__init__(message)
