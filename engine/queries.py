@@ -113,6 +113,12 @@ def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sor
     return Page(items, next_cursor=rows[-1].id) if keyset else Page(items, next_page=max(page or 1, 1) + 1)
 
 
+def finding_select(uow: UnitOfWork, actor: Actor, filters: FindingFilters, now: datetime | None = None) -> sa.Select:
+    """Every finding the actor may see that matches the filters of the list (for exports), by id."""
+    return sa.select(Finding).where(visibility(uow, actor), *_finding_conditions(uow, filters, now or utcnow())) \
+        .order_by(Finding.id)
+
+
 def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime) -> list:
     conditions = []
     if filters.state:

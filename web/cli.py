@@ -332,5 +332,10 @@ def serve(host: str, port: int, sweep_every: float) -> None:
     run(create_app(), host, port, sweep_every)
 
 
+from web import cli_briefings, cli_import  # noqa: E402 - they use this module's helpers
+
+main.add_command(cli_briefings.briefing)
+main.add_command(cli_import.import_group)
+
 if __name__ == "__main__":
     main()

@@ -27,7 +27,10 @@ from engine.models import Attachment, AuditEntry, Briefing, Commendation, Findin
 from engine.unit_of_work import UnitOfWork
 
 SERIES = "巡查简报"
-REPLY_EVENTS = ("respond", "rectify")  # the centre's plan, then what it did: the latest is its reply
+# The centre's plan, then what it did (or, for a finding imported from a ledger, what the ledger said):
+# the latest is its reply.
+REPLY_KEYS = {"respond": "plan", "rectify": "note", "import": "reply"}
+REPLY_EVENTS = tuple(REPLY_KEYS)
 PHOTO_EVENTS = ("rectify", "verify")  # photos sent with these show the place after rectification
 CHUNK = 900  # ids per IN (…) list
 
@@ -57,7 +60,7 @@ def build_content(uow: UnitOfWork, scope: Scope, *, number_text: str | None = No
         query = query.where(Finding.inspection_round.in_(scope.rounds))
     findings = list(session.scalars(query))
     ids = [f.id for f in findings]
-    replies, after_ids = _replies_and_after_photos(session, ids)
+    replies, after_ids = replies_and_after_photos(session, ids)
     photos = _photos(session, ids)
 
     sections: dict[int, list[Item]] = defaultdict(list)
@@ -155,7 +158,7 @@ def _chunks(ids: list[int]):
         yield ids[i:i + CHUNK]
 
 
-def _replies_and_after_photos(session, ids) -> tuple[dict[int, str], dict[int, set[int]]]:
+def replies_and_after_photos(session, ids) -> tuple[dict[int, str], dict[int, set[int]]]:
     replies: dict[int, str] = {}
     after: dict[int, set[int]] = defaultdict(set)
     for chunk in _chunks(ids):
@@ -165,7 +168,7 @@ def _replies_and_after_photos(session, ids) -> tuple[dict[int, str], dict[int, s
                                .order_by(AuditEntry.finding_id, AuditEntry.seq))
         for finding_id, event, payload in rows:
             payload = payload or {}
-            text = payload.get("note") if event == "rectify" else payload.get("plan")
+            text = payload.get(REPLY_KEYS.get(event, ""))
             if event in REPLY_EVENTS and text:
                 replies[finding_id] = str(text)
             if event in PHOTO_EVENTS:

@@ -139,7 +139,7 @@ class _Writer:
     def _photos(self, pictures) -> None:
         widths = [TEXT_WIDTH_MM // 2] * 2
         table = self._grid(1, 2, widths, borders=False)
-        for cell, (caption, path) in zip(table.rows[0].cells, pictures):
+        for cell, (caption, path) in zip(table.rows[0].cells, pictures, strict=False):
             para = cell.paragraphs[0]
             para.style = self.doc.styles["简报图注"]
             shape = para.add_run().add_picture(str(path), width=Mm(PHOTO_WIDTH_MM))
@@ -158,7 +158,7 @@ class _Writer:
     def table(self, headers: list, rows: list[list], widths_mm: list[float]) -> None:
         table = self._grid(1 + len(rows), len(headers), widths_mm)
         for r, values in enumerate([headers, *rows]):
-            for cell, value in zip(table.rows[r].cells, values):
+            for cell, value in zip(table.rows[r].cells, values, strict=False):
                 para = cell.paragraphs[0]
                 para.style = self.doc.styles["简报表头" if r == 0 else "简报表格"]
                 para.add_run("" if value is None else str(value))
@@ -171,10 +171,10 @@ class _Writer:
             table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
-        for col, width in zip(table._tbl.tblGrid.gridCol_lst, widths_mm):
+        for col, width in zip(table._tbl.tblGrid.gridCol_lst, widths_mm, strict=False):
             col.w = Mm(width)
         for row in table.rows:
-            for cell, width in zip(row.cells, widths_mm):
+            for cell, width in zip(row.cells, widths_mm, strict=False):
                 cell.width = Mm(width)
         # autofit off is a fixed layout (w:tblLayout); the total width goes on the existing w:tblW
         width = table._tbl.tblPr.find(qn("w:tblW"))

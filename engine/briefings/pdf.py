@@ -31,7 +31,8 @@ def docx_to_pdf(docx: bytes) -> bytes:
         command = [program, f"-env:UserInstallation=file://{work}/profile", "--headless", "--norestore",
                    "--convert-to", "pdf", "--outdir", work, str(source)]
         try:
-            done = subprocess.run(command, env=env, capture_output=True, timeout=TIMEOUT, check=False)
+            # A fixed program and argv of our own temporary paths; no shell.
+            done = subprocess.run(command, env=env, capture_output=True, timeout=TIMEOUT, check=False)  # noqa: S603
         except subprocess.TimeoutExpired:
             raise Conflict(f"LibreOffice did not convert the briefing within {TIMEOUT} s") from None
         target = source.with_suffix(".pdf")
