@@ -7,7 +7,12 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.image.image import Image
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
 from docx.oxml.ns import qn
+from docx.oxml.shape import CT_Inline
+from docx.parts.image import ImagePart
 from docx.shared import Mm
 
 from engine.briefings.template import TEMPLATE
@@ -61,9 +66,19 @@ def _masthead(doc, masthead: dict) -> None:
 class _Writer:
     def __init__(self, doc, photo):
         self.doc, self.photo, self.level = doc, photo, 0
+        self.shape_id = 100_000  # above any id the template holds
+        self.images: dict[str, tuple] = {}
+        self.image_no = 0
+        # python-docx resolves a style name by scanning every style (and its latent ones) on each use; a
+        # briefing sets thousands of paragraph styles, so they are resolved once here.
+        self.style_ids = {style.name: style.style_id for style in doc.styles}
 
     def p(self, text: str, style: str = "简报正文"):
-        return self.doc.add_paragraph(text, style=style)
+        return self.styled(self.doc.add_paragraph(text), style)
+
+    def styled(self, paragraph, style: str):
+        paragraph._p.get_or_add_pPr().style = self.style_ids[style]
+        return paragraph
 
     def heading(self, text: str):
         self.level += 1
@@ -140,12 +155,32 @@ class _Writer:
         widths = [TEXT_WIDTH_MM // 2] * 2
         table = self._grid(1, 2, widths, borders=False)
         for cell, (caption, path) in zip(table.rows[0].cells, pictures, strict=False):
-            para = cell.paragraphs[0]
-            para.style = self.doc.styles["简报图注"]
-            shape = para.add_run().add_picture(str(path), width=Mm(PHOTO_WIDTH_MM))
-            if shape.height > Mm(PHOTO_HEIGHT_MM):
-                shape.width, shape.height = int(shape.width * Mm(PHOTO_HEIGHT_MM) / shape.height), Mm(PHOTO_HEIGHT_MM)
-            cell.add_paragraph(caption, style="简报图注")
+            para = self.styled(cell.paragraphs[0], "简报图注")
+            self._picture(para.add_run(), path)
+            self.styled(cell.add_paragraph(caption), "简报图注")
+
+    def _picture(self, run, path) -> None:
+        # python-docx's add_picture numbers each shape by searching the whole document for the highest id,
+        # which makes a briefing of 1,500 photos quadratic; the writer numbers its shapes itself.
+        rel_id, image = self._image(path)
+        cx, cy = image.scaled_dimensions(Mm(PHOTO_WIDTH_MM), None)
+        if cy > Mm(PHOTO_HEIGHT_MM):
+            cx, cy = int(cx * Mm(PHOTO_HEIGHT_MM) / cy), Mm(PHOTO_HEIGHT_MM)
+        self.shape_id += 1
+        run._r.add_drawing(CT_Inline.new_pic_inline(self.shape_id, rel_id, image.filename, cx, cy))
+
+    def _image(self, path):
+        # Likewise its image parts are named by scanning every earlier one; here they are named by a counter
+        # and shared by content (the same photo twice is stored once).
+        image = Image.from_file(str(path))
+        known = self.images.get(image.sha1)
+        if known is None:
+            self.image_no += 1
+            part = ImagePart.from_image(image, PackURI(f"/word/media/briefing{self.image_no}.{image.ext}"))
+            rel_id = f"rIdBriefing{self.image_no}"
+            self.doc.part.rels.add_relationship(RT.IMAGE, part, rel_id)
+            known = self.images[image.sha1] = (rel_id, image)
+        return known
 
     def _coverage(self, cov: dict) -> None:
         self.heading(cov.get("title") or "巡查覆盖情况")
@@ -159,8 +194,7 @@ class _Writer:
         table = self._grid(1 + len(rows), len(headers), widths_mm)
         for r, values in enumerate([headers, *rows]):
             for cell, value in zip(table.rows[r].cells, values, strict=False):
-                para = cell.paragraphs[0]
-                para.style = self.doc.styles["简报表头" if r == 0 else "简报表格"]
+                para = self.styled(cell.paragraphs[0], "简报表头" if r == 0 else "简报表格")
                 para.add_run("" if value is None else str(value))
 
     def _grid(self, nrows: int, ncols: int, widths_mm: list[float], borders: bool = True):
@@ -168,7 +202,7 @@ class _Writer:
         lays out by the grid, Word by the cells."""
         table = self.doc.add_table(rows=nrows, cols=ncols)
         if borders:
-            table.style = self.doc.styles["Table Grid"]
+            table._tbl.tblPr.style = self.style_ids["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         for col, width in zip(table._tbl.tblGrid.gridCol_lst, widths_mm, strict=False):
