@@ -1,8 +1,9 @@
 """/imports: past findings from an office's spreadsheet (administrators), checked row by row, all or none."""
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 
 from engine.errors import InvalidFields
 from engine.imports.mapping import load_mapping
@@ -20,7 +21,9 @@ class ImportFormSchema(Schema):
         "description": "YAML: columns: {title: 问题描述, ...}, states: {已完成: closed, ...}"})
 
 
-class ImportFileSchema(Schema):
+class ImportUploadSchema(ImportFormSchema):
+    """The multipart body: the file, and the form fields (read from the form; listed here for the docs)."""
+
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                "description": ".xlsx, .xls or .csv (UTF-8 or GBK)"})
 
@@ -44,12 +47,15 @@ class ImportReportSchema(Schema):
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(ImportFormSchema, location="form")
-@blp.arguments(ImportFileSchema, location="files")
+@blp.arguments(ImportUploadSchema, location="files")
 @blp.response(200, ImportReportSchema)
-def create(form, files):
+def create(files):
     """Import findings from a sheet (administrators). A dry run lists every bad row; a real run imports every
     row not imported before from this same file, or, if any row is wrong, nothing (422 naming each row)."""
+    try:
+        form = ImportFormSchema().load(request.form.to_dict())
+    except ValidationError as exc:
+        raise InvalidFields({k: " ".join(map(str, v)) for k, v in exc.messages.items()}) from None
     upload = files["file"]
     if not upload.filename:
         raise InvalidFields({"file": "a file name ending in .xlsx, .xls or .csv is required"})
