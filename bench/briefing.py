@@ -98,12 +98,37 @@ def briefing(args) -> None:
         store.dispose()
 
 
+def bulk(store, n: int) -> None:
+    """n more findings written straight to the table (the ledger reads findings; their history is not needed)."""
+    from engine.models import Finding
+
+    start = datetime(2025, 1, 1, 9, 0, tzinfo=SH)
+    with store.uow() as uow:
+        units = [uid for (uid,) in uow.session.execute(sa_text("SELECT id FROM units WHERE parent_id IS NOT NULL"))]
+        for lo in range(0, n, 5000):
+            uow.session.execute(Finding.__table__.insert(), [dict(
+                title=f"问题{i}：地面湿滑未设警示", description="午餐高峰后地面积水，未设置警示标识", category="卫生",
+                location=f"一食堂{i % 40}号窗口", unit_id=units[i % len(units)], source="department", severity="normal",
+                workflow_name="finding", workflow_version=1, state="rectifying", version=1,
+                state_entered_at=start, created_at=start + timedelta(minutes=i), updated_at=start,
+                due_at=start + timedelta(days=7), failed_verifications=0, reopenings=0, overdue_count=0, repeat_count=0,
+                audit_seq=0, audit_head="0" * 64) for i in range(lo, min(n, lo + 5000))])
+        uow.commit()
+
+
+def sa_text(sql: str):
+    import sqlalchemy as sa
+
+    return sa.text(sql)
+
+
 def ledger_child(n: int, db: str | None) -> None:
     """One worker process: build n findings, then export the ledger through the HTTP app; print time and RSS."""
     from web import create_app
 
     with tempfile.TemporaryDirectory() as work:
-        store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", n, False)
+        store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", 0, False)
+        bulk(store, n)
         from engine import admin
         with store.uow() as uow:
             _, token = admin.create_user(uow, "reader", ["admin"])

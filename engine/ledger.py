@@ -69,4 +69,3 @@ def _rows(uow: UnitOfWork, batch: list[Finding], zone) -> Iterator[list]:
                state.label.zh if state.label else f.state, local(f.created_at), local(f.due_at),
                local(f.closed_at), on_time, replies.get(f.id, ""), f.failed_verifications, f.reopenings,
                f.overdue_count, f.repeat_count, Link(f.id)]
-    session.expunge_all()  # keep the session's identity map from growing with the export

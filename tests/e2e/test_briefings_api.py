@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from http_helpers import fire, report
 
+from engine import ledger
 from engine.ledger import COLUMNS
 
 
@@ -51,6 +52,13 @@ def test_the_ledger_as_excel(as_):
     assert {r[9] for r in rows[1:]} == {"已上报", "已交办"} and rows[1][6] == "饮食服务中心"
     link = sheet.cell(row=2, column=len(COLUMNS)).value
     assert link.startswith('=HYPERLINK("http://localhost/findings/')
+
+
+def test_the_ledger_reads_past_one_batch(as_, monkeypatch):
+    monkeypatch.setattr(ledger, "BATCH", 2)
+    ids = [report(as_("inspector"))["id"] for _ in range(5)]
+    sheet = openpyxl.load_workbook(io.BytesIO(as_("admin").get("/findings?format=xlsx").data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ids
 
 
 def test_export_then_import_dry_run_reports_no_errors(as_):
