@@ -197,6 +197,7 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
     sweep_through(store, now)  # what the sweep did between the last step and now
     if store.instance is not None:  # from now on notices flow to instance/outbox.log (`xuncha notify`)
         notify_demo.write_config(store.instance)
+    publish_demo_briefings(store, now)
     return tokens
 
 
@@ -225,6 +226,26 @@ def _campus(uow: UnitOfWork, cast: _Cast, seed: int, now: datetime) -> demo_plac
     demo_places.plan_term(uow, campus, cast, now)
     campus.rng = random.Random(seed + 3)
     return campus
+
+
+def publish_demo_briefings(store: Store, now: datetime, months: int = 3) -> None:
+    """The monthly briefings of the last `months` full months, published (Word only, to stay fast), so a new
+    user finds numbered briefings at once; plus this month's draft."""
+    from engine.briefings import service
+    from engine.briefings.build import Scope
+    from engine.briefings.docx import render_docx
+
+    editor = Actor("wang.jun", ("inspector",))
+    today = now.astimezone(store.calendar.zone).date()
+    starts = [today.replace(day=1)]
+    for _ in range(months):
+        starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
+    with store.uow() as uow:
+        for start, following in zip(starts, starts[1:], strict=False):
+            row = service.draft(uow, editor, Scope(start, following - timedelta(days=1)), now=now)
+            service.publish(uow, editor, row.id, service.Renderers(docx=render_docx), now=now)
+        service.draft(uow, editor, Scope(starts[-1], today), now=now)
+        uow.commit()
 
 
 def _refuse_to_repeat(uow: UnitOfWork) -> None:

@@ -86,11 +86,20 @@ class WorkflowRejected(DomainError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
+class Conflict(DomainError):
+    """The request contradicts what a record has become (a published briefing cannot change)."""
+
+    title = "Conflict"
+
+
 class RowsRejected(DomainError):
-    """An imported file had bad rows; `problems` names each row, column and what is wrong (in Chinese)."""
+    """Rows of an imported sheet are wrong; `rows` names each: {row, column, message} (in Chinese). Nothing was
+    stored."""
 
-    title = "Import rejected"
+    title = "Rows rejected"
 
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__("; ".join(f"第{p['row']}行 {p['column']}: {p['message']}" for p in self.problems[:20]))
+    def __init__(self, rows: list[dict], message: str | None = None):
+        self.rows = list(rows)
+        self.problems = self.rows  # the name the place import uses
+        super().__init__(message or "; ".join(f"第{p['row']}行 {p['column']}: {p['message']}"
+                                              for p in self.rows[:20]))

@@ -412,3 +412,54 @@ Finding.round_id = so.mapped_column(sa.ForeignKey("inspection_rounds.id"), nulla
 Finding.check_id = so.mapped_column(sa.ForeignKey("checks.id"), nullable=True, index=True)
 Finding.found_by = so.mapped_column(sa.String(16), nullable=True)  # FOUND_BY; derived from the round or source
 Finding.place = so.relationship(Place, foreign_keys=[Finding.place_id])  # only the API's answer reads it
+
+
+# --- briefings (巡查简报) and imports of past findings ---
+
+BRIEFING_STATES = ("draft", "published")
+
+
+class Briefing(Base):
+    """A numbered briefing: a draft names its period, rounds and unit; publishing numbers and freezes it."""
+
+    __tablename__ = "briefings"
+    __table_args__ = (sa.UniqueConstraint("year", "number"),)  # two publications never share a number
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="draft", index=True)
+    period_start: so.Mapped[date] = so.mapped_column(sa.Date)
+    period_end: so.Mapped[date] = so.mapped_column(sa.Date)  # included
+    rounds: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # inspection rounds; empty: all
+    unit_code: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # one unit and those below; None: all
+    title: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    corrects_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("briefings.id"))  # 更正: the one corrected
+    year: so.Mapped[int | None]
+    number: so.Mapped[int | None]
+    content: so.Mapped[dict | None] = so.mapped_column(sa.JSON)  # frozen on publication
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    published_by: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
+
+
+class BriefingFile(Base):
+    """The bytes of a published briefing in one format (docx, pdf), kept with their sha256, never rewritten."""
+
+    __tablename__ = "briefing_files"
+    briefing_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("briefings.id"), primary_key=True)
+    format: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    size: so.Mapped[int]
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportedRow(Base):
+    """One spreadsheet row brought in as a finding; the same file's row is never imported twice."""
+
+    __tablename__ = "imported_rows"
+    file_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    row: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id"), index=True)
+    file_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    imported_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    imported_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -117,6 +117,12 @@ def _require_known(uow: UnitOfWork, field: str, values: list[str], what: str) ->
                                     f"known: {', '.join(sorted(known))}"})
 
 
+def finding_select(uow: UnitOfWork, actor: Actor, filters: FindingFilters, now: datetime | None = None) -> sa.Select:
+    """Every finding the actor may see that matches the filters of the list (for exports), by id."""
+    return sa.select(Finding).where(policy.visible(uow, actor), *_finding_conditions(uow, filters, now or utcnow())) \
+        .order_by(Finding.id)
+
+
 def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime) -> list:
     conditions = []
     if filters.state:

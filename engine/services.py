@@ -77,6 +77,68 @@ def report_finding(uow: UnitOfWork, actor: Actor, report: Report, *, comment: st
     return finding
 
 
+IMPORT_EVENT = "import"  # the first row of a finding brought in from a past record
+IMPORTERS = ("admin",)
+
+
+@dataclass(frozen=True)
+class PastRecord:
+    """What a past record (a row of an office's ledger) says beyond the report: its state, dates and reply."""
+
+    state: str
+    reported_at: datetime
+    due_at: datetime | None = None
+    closed_at: datetime | None = None
+    reply: str | None = None
+
+
+def import_finding(uow: UnitOfWork, actor: Actor, report: Report, past: PastRecord, provenance: dict, *,
+                   now: datetime | None = None) -> Finding:
+    """Bring in a finding from a past record: it keeps its dates and starts in the state the record says,
+    its chain beginning with one `import` row (who, when, and `provenance`: the file's sha256 and row).
+
+    An administrator reports through the workflow's reporting path; no rule reacts (the record is history)."""
+    session, now = uow.session, now or utcnow()
+    if not set(IMPORTERS) & set(actor.roles):
+        raise NotAllowed(f"{actor.name} may not import findings; it needs one of: {', '.join(IMPORTERS)}",
+                         IMPORTERS)
+    _check_report(report)
+    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
+    if unit is None:
+        raise InvalidFields({"unit": f"no unit with code {report.unit!r}"})
+    version, workflow = uow.registry.active(session, report.workflow)
+    role = policy.reporting_role(workflow, actor, unit.id)
+    state = workflow.states.get(past.state)
+    if state is None:
+        raise InvalidFields({"state": f"no state {past.state!r} in workflow {workflow.name!r}"})
+    finding = Finding(
+        title=report.title.strip(), description=report.description, category=report.category.strip(),
+        location=report.location.strip(), unit_id=unit.id, source=report.source, severity=report.severity,
+        reporter_id=actor.user_id, inspection_round=report.inspection_round, workflow_name=workflow.name,
+        workflow_version=version.number, state=state.name, version=1, created_at=past.reported_at,
+        updated_at=now)
+    enter_state(uow, workflow, finding, now)
+    if past.due_at is not None or state.closed or state.final:
+        finding.due_at, finding.remind_at = (None, None) if state.closed or state.final else (past.due_at, None)
+        finding.sweep_at = finding.due_at
+    if state.closed or state.final:
+        finding.closed_at = past.closed_at or now
+        late = past.due_at is not None and past.closed_at is not None and past.closed_at > past.due_at
+        # A final state reached only without closing (dismissed) was never rectified: no on-time verdict.
+        was_closed = state.closed or any(t.dest == state.name and any(workflow.states[s].closed for s in t.sources)
+                                         for t in workflow.transitions)
+        finding.closed_on_time = (not late) if was_closed else None
+    finding.state_entered_at = finding.closed_at if state.closed or state.final else past.reported_at
+    session.add(finding)
+    session.flush()
+    payload = {**provenance, "reported_at": audit.canonical_time(past.reported_at),
+               **({"reply": past.reply} if past.reply else {})}
+    for key, value in log_change(session, finding, IMPORT_EVENT, None, finding.state, actor, role, now, payload,
+                                 None).items():
+        setattr(finding, key, value)
+    return finding
+
+
 def advance(uow: UnitOfWork, finding_id: int, event: str, actor: Actor, payload: dict | None = None, *,
             comment: str | None = None, expected_version: int | None = None, now: datetime | None = None,
             also_count: tuple[str, ...] = (), rule: str | None = None, _for_update: bool = True) -> Finding:

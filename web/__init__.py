@@ -6,7 +6,22 @@ from flask import Flask
 from engine.attachments import MAX_BYTES
 from engine.config import Settings
 from engine.unit_of_work import Store
-from web import attachments, audit, coverage, errors, findings, health, loop, me, notify, places, rounds, workflows
+from web import (
+    attachments,
+    audit,
+    briefings,
+    coverage,
+    errors,
+    findings,
+    health,
+    imports,
+    loop,
+    me,
+    notify,
+    places,
+    rounds,
+    workflows,
+)
 from web.context import close_uow
 from web.encoding import JSONProvider
 
@@ -44,6 +59,8 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(module.blp)
     for blueprint in (*loop.BLUEPRINTS, *notify.BLUEPRINTS):
         api.register_blueprint(blueprint)
+    api.register_blueprint(briefings.blp)
+    api.register_blueprint(imports.blp)
     app.add_url_rule("/health", "health_alias", health.health)  # for load balancers that probe the root
     errors.init_app(app)
     app.teardown_request(close_uow)

@@ -10,7 +10,7 @@ from engine import admin
 from engine.actors import Actor
 from engine.config import Settings
 from engine.errors import DomainError, WorkflowRejected
-from web import cli_notify
+from web import cli_briefings, cli_import, cli_notify
 from web.cli_audit import audit_group, db
 from web.cli_calendar import calendar
 from web.cli_places import load_places_file, place, places_file
@@ -265,6 +265,8 @@ main.add_command(audit_group)
 main.add_command(db)
 main.add_command(place)
 main.add_command(cli_notify.notify)
+main.add_command(cli_briefings.briefing)
+main.add_command(cli_import.import_group)
 
 if __name__ == "__main__":
     main()

@@ -55,12 +55,13 @@ def domain_problem(exc: errors.DomainError) -> Response:
         status = 412 if g.get("if_match") is not None else 409
         return problem(status, str(exc), title=exc.title, kind="version-conflict", expected=exc.expected,
                        actual=exc.actual)
+    if isinstance(exc, errors.Conflict):
+        return problem(409, str(exc), title=exc.title, kind="conflict")
+    if isinstance(exc, errors.RowsRejected):
+        return problem(422, str(exc), title=exc.title, kind="rows-rejected", errors=exc.rows)
     if isinstance(exc, errors.WorkflowRejected):
         return problem(422, f"{len(exc.problems)} problem(s); nothing was stored", title=exc.title,
                        kind="workflow-rejected", errors=[line_problem(p) for p in exc.problems])
-    if isinstance(exc, errors.RowsRejected):
-        return problem(422, f"{len(exc.problems)} bad row(s); nothing was stored", title=exc.title,
-                       kind="rows-rejected", errors=exc.problems)
     return problem(422, str(exc), title=exc.title, kind="invalid-input")
 
 

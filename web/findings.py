@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from engine import queries, recurrence, services
+from engine import ledger, queries, recurrence, services
 from engine.errors import InvalidFields, NotFound
 from web import present
 from web.auth import authenticate, current_actor
@@ -18,6 +18,7 @@ from web.schemas import (
     ReportSchema,
     TransitionSchema,
 )
+from web.xlsx import XLSX, xlsx_response
 
 blp = Blueprint("findings", __name__, url_prefix="/api/v1/findings", description="Inspection findings")
 blp.before_request(authenticate)
@@ -47,8 +48,12 @@ def report(args):
 @blp.route("", methods=["GET"])
 @blp.arguments(FindingQuerySchema, location="query")
 @blp.response(200, FindingPageSchema)
+@blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type=XLSX, success=True,
+                  description="format=xlsx: the ledger (整改台账), every matching finding, Chinese headers")
 def index(args):
     """Findings the caller may see, filtered; `next` is the URL of the following page."""
+    if args.pop("format") == "xlsx":
+        return _ledger(args)
     paging = {k: args.pop(k) for k in PAGING if k in args}
     page = queries.list_findings(uow(), current_actor(), queries.FindingFilters(**args), **paging)
     following = None
@@ -57,6 +62,14 @@ def index(args):
         query.update({"cursor": page.next_cursor} if page.next_cursor is not None else {"page": page.next_page})
         following = url_for(".index", **query)
     return {"items": [present.finding(v) for v in page.items], "next": following}
+
+
+def _ledger(args):
+    for key in PAGING:
+        args.pop(key, None)
+    rows = ledger.ledger_rows(uow(), current_actor(), queries.FindingFilters(**args))
+    page = request.host_url.rstrip("/") + "/findings/{}"
+    return xlsx_response("findings.xlsx", "整改台账", ledger.COLUMNS, rows, link=page.format)
 
 
 @blp.route(f"/{FINDING_ID}", methods=["GET"])

@@ -1,12 +1,11 @@
 """Notifications delivered: the outbox for administrators, and who was told what about a finding."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine import queries
 from engine.actors import Actor
 from engine.notify import history
 from web.auth import authenticate, current_actor
+from web.blueprint import Blueprint
 from web.context import uow
 from web.idempotency import KEY_PARAMETER, idempotent
 from web.schemas_notify import OutboxMessageSchema, OutboxQuerySchema

@@ -256,6 +256,8 @@ class FindingQuerySchema(Schema):
     page = fields.Integer(validate=validate.Range(1, 100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 2**31 - 1),
                               metadata={"description": f"at most {MAX_PER_PAGE} are sent, whatever is asked"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]),
+                           metadata={"description": "xlsx: the ledger (整改台账) of every match, one row each"})
 
     @post_load
     def _times(self, data, **_):

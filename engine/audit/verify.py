@@ -5,6 +5,7 @@ import contextlib
 import hmac
 import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -98,7 +99,9 @@ class _Verifier:
                 return
             signed = signed or row.key_id is not None
             if expected == 1:
-                first_at = row.at
+                # An imported finding was found before it was logged: its row says when (`reported_at`).
+                found = (row.payload or {}).get("reported_at") if row.event == "import" else None
+                first_at = datetime.fromisoformat(found) if found else row.at
                 known = {} if row.effects is not None else None  # a chain begun before effects were recorded
             if known is not None:
                 known.update(row.effects)
