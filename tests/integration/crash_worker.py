@@ -48,7 +48,7 @@ def main(url: str, count: int, seed: int, names: list[str]) -> None:
         if len(open_findings) < 4 or roll < 0.08:
             with store.uow() as uow:
                 finding = services.report_finding(uow, actors["inspector"], services.Report(
-                    title=f"巡查问题{step}", category="卫生", location="二食堂", unit="FOOD"))
+                    title=f"巡查问题{step}", category="卫生", location=f"{step}号楼", unit="FOOD"))
                 uow.commit()
             open_findings[finding.id] = finding.state
             say(step, finding, "report")

@@ -1,6 +1,7 @@
 """Many threads advancing findings at once: one winner per version, no lost update, no deadlock, chains intact."""
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
 
@@ -30,10 +31,13 @@ MOVES = {
 }
 
 
+BUILDINGS = itertools.count(1)  # a building a finding: links between repeats are not what these tests are about
+
+
 def report(store, campus, title="三食堂后厨排水不畅") -> int:
     with store.uow() as uow:
         finding = services.report_finding(uow, campus.actor("inspector"), services.Report(
-            title=title, category="卫生", location="三食堂后厨", unit="FOOD"))
+            title=title, category="卫生", location=f"{next(BUILDINGS)}号楼", unit="FOOD"))  # no repeats among them
         uow.commit()
         return finding.id
 
