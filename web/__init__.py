@@ -6,7 +6,7 @@ from flask import Flask
 from engine.attachments import MAX_BYTES
 from engine.config import Settings
 from engine.unit_of_work import Store
-from web import attachments, audit, errors, findings, health, loop, workflows
+from web import attachments, audit, errors, findings, health, loop, pages, workflows
 from web.context import close_uow
 from web.encoding import JSONProvider
 
@@ -45,5 +45,6 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.add_url_rule("/health", "health_alias", health.health)  # for load balancers that probe the root
     errors.init_app(app)
+    pages.init_app(app)
     app.teardown_request(close_uow)
     return app

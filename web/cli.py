@@ -174,6 +174,26 @@ def user_create(name: str, roles: tuple[str, ...], unit: str | None, display_nam
     click.echo(token)
 
 
+@user.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input (for scripts)")
+def user_set_password(name: str, password_stdin: bool) -> None:
+    """Set a person's password for the web pages (and lift a lockout); prompts unless --password-stdin."""
+    from engine import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _store().uow() as uow:
+            accounts.set_password(uow, None, name, password)
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password set for {name}", err=True)
+
+
 @main.group()
 def unit() -> None:
     """Manage units (the department, centres, offices)."""
