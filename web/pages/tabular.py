@@ -5,27 +5,19 @@ import csv
 import io
 from collections.abc import Iterable
 
-from flask import Response, stream_with_context
+from flask import Response
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_response(header: list[str], rows: Iterable[list], filename: str) -> Response:
-    """Stream the rows (the request's unit of work stays open until the last one is written)."""
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # Excel recognises UTF-8 and shows the Chinese text
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_cell(v) for v in row])
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(stream_with_context(lines()), content_type="text/csv; charset=utf-8",
+    """The whole file, written while the request's unit of work is open (exports are capped by the caller)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel recognises UTF-8 and shows the Chinese text
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    return Response(buffer.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
