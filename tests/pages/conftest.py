@@ -1,15 +1,11 @@
 """Page fixtures: the app on the shared campus database, people with passwords, signed-in browsers (test client)."""
 from __future__ import annotations
 
-import re
-
 import pytest
+from page_helpers import PASSWORD, sign_in
 
 from engine import accounts
 from web import create_app
-
-PASSWORD = "巡查-password-1"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -27,16 +23,6 @@ def app(campus):
 
     app.extensions["test.give_password"] = give
     return app
-
-
-def csrf(client, path: str = "/login") -> str:
-    return TOKEN.search(client.get(path).get_data(as_text=True)).group(1)
-
-
-def sign_in(client, name: str, password: str = PASSWORD):
-    if password == PASSWORD:
-        client.application.extensions["test.give_password"](name)
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": csrf(client)})
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Administrators' pages: the workflow editor checked by lint, versions and diffs, migration, users, units, days."""
 from __future__ import annotations
 
-from conftest import csrf, sign_in
+from page_helpers import csrf, sign_in
 
 from engine import queries
 

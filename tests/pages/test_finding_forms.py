@@ -5,7 +5,7 @@ import io
 import re
 
 import sqlalchemy as sa
-from conftest import csrf
+from page_helpers import csrf
 
 from engine import services
 from engine.models import Attachment, AuditEntry, Finding
@@ -55,7 +55,8 @@ def test_a_whole_loop_through_the_forms_with_a_photo_and_chinese_errors(browser,
     assert missing.status_code == 422 and "必填" in text and 'id="rectify-note-error"' in text
     assert _state(campus, fid)[:2] == ("assigned", 2)
     done = food.post(f"/findings/{fid}/events/rectify", content_type="multipart/form-data", data={
-        "csrf_token": csrf(food, "/"), "version": "2", "token": _form_token(page, "rectify"), "note": "已清理并放置防滑垫",
+        "csrf_token": csrf(food, "/"), "version": "2", "token": _form_token(page, "rectify"),
+        "note": "已清理并放置防滑垫",
         "photos": (io.BytesIO(PNG), "整改后.png", "image/png")})
     assert done.status_code == 303
     detail = food.get(f"/findings/{fid}").get_data(as_text=True)

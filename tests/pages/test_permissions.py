@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf
+from page_helpers import csrf
 
 from engine import services
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from conftest import PASSWORD, csrf, sign_in
 from flask.testing import FlaskCliRunner
+from page_helpers import PASSWORD, csrf, sign_in
 
 from engine import accounts
 from engine.models import User
@@ -11,6 +11,7 @@ from web.cli import main
 
 
 def test_pages_need_a_session_and_sign_in_leads_back(app):
+    app.extensions["test.give_password"]("inspector")
     client = app.test_client()
     response = client.get("/findings?state=reported")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -23,6 +24,7 @@ def test_pages_need_a_session_and_sign_in_leads_back(app):
 
 
 def test_sign_in_never_follows_next_to_another_host(app):
+    app.extensions["test.give_password"]("inspector")
     client = app.test_client()
     answer = client.post("/login", data={"name": "inspector", "password": PASSWORD, "csrf_token": csrf(client),
                                          "next": "//evil.example/x"})
@@ -45,7 +47,8 @@ def test_five_failures_lock_the_account_until_an_administrator_resets_it(app, ca
     locked = sign_in(client, "food")  # the right password, but locked
     assert locked.status_code == 401 and "已锁定" in locked.get_data(as_text=True)
     admin = browser("admin")
-    reset = admin.post("/admin/users/food/password", data={"password": "新的密码-2026", "csrf_token": csrf(admin, "/admin/users")})
+    reset = admin.post("/admin/users/food/password",
+                       data={"password": "新的密码-2026", "csrf_token": csrf(admin, "/admin/users")})
     assert reset.status_code == 303
     assert sign_in(client, "food", "新的密码-2026").status_code == 302
 
