@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance))
     app.json = JSONProvider(app)  # Chinese stays readable (and byte-exact) in every JSON answer
     app.config.update(DATABASE_URL=settings.database_url, WORKFLOWS=settings.workflows_file, **API_DEFAULTS)
+    app.config.update(pages.defaults())
     app.config.update(config or {})
     app.extensions["xuncha.store"] = app.config.get("STORE") or Store(app.config["DATABASE_URL"],
                                                                        instance=settings.instance)

@@ -19,7 +19,7 @@ def test_pages_need_a_session_and_sign_in_leads_back(app):
                                          "next": "/findings?state=reported"})
     assert answer.status_code == 302 and answer.headers["Location"] == "/findings?state=reported"
     cookie = answer.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert cookie.startswith("xuncha_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/").status_code == 200
 
 
@@ -32,6 +32,7 @@ def test_sign_in_never_follows_next_to_another_host(app):
 
 
 def test_wrong_password_is_refused_in_chinese_and_the_hash_is_not_the_password(app, campus):
+    app.extensions["test.give_password"]("inspector")
     client = app.test_client()
     response = sign_in(client, "inspector", "wrong-password")
     assert response.status_code == 401 and "用户名或密码不正确" in response.get_data(as_text=True)
@@ -41,6 +42,7 @@ def test_wrong_password_is_refused_in_chinese_and_the_hash_is_not_the_password(a
 
 
 def test_five_failures_lock_the_account_until_an_administrator_resets_it(app, campus, browser):
+    app.extensions["test.give_password"]("food")
     client = app.test_client()
     for _ in range(accounts.MAX_FAILURES):
         sign_in(client, "food", "wrong-password")

@@ -36,15 +36,20 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe
        "frame-ancestors 'none'")
 
 
+def defaults() -> dict:
+    """Session and CSRF settings (create_app applies them before the caller's config, which may override)."""
+    return {
+        "SESSION_COOKIE_HTTPONLY": True, "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("XUNCHA_SECURE_COOKIES", "0") == "1",
+        "SESSION_COOKIE_NAME": "xuncha_session", "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_CHECK_DEFAULT": False,  # the pages check it; the API authenticates with bearer tokens
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    }
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SECRET_KEY", os.environ.get("XUNCHA_SECRET_KEY") or _instance_secret(app))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", os.environ.get("XUNCHA_SECURE_COOKIES", "0") == "1")
-    app.config.setdefault("SESSION_COOKIE_NAME", "xuncha_session")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # pages check it; the API uses bearer tokens
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("XUNCHA_SECRET_KEY") or _instance_secret(app)
     CSRFProtect(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)

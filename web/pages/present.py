@@ -85,7 +85,10 @@ def payload_rows(workflow: Workflow, event: str, payload: dict) -> list[tuple[st
     rows = []
     for key in keys:
         label = zh.field_label(key, transition) if transition and key in order else PAYLOAD_KEYS.get(key, key)
-        rows.append((label, show_value(payload[key])))
+        kind = next((f.type for f in transition.fields if f.name == key), None) if transition else None
+        value = f"{len(payload[key])} 个附件（见照片与附件）" if kind == "attachments" and isinstance(
+            payload[key], list) else show_value(payload[key])
+        rows.append((label, value))
     return rows
 
 
