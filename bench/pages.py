@@ -35,7 +35,8 @@ LISTS = {
     "list: default": "/findings",
     "list: state+unit, by due": "/findings?state=rectifying&state=verifying&unit=FOOD&sort=due_at",
     "list: overdue, page 5": "/findings?overdue=1&sort=-updated_at&page=5",
-    "list: text + dates": "/findings?q=tiles&from=2020-01-01&to=2099-12-31",
+    "list: text found + dates": "/findings?q=kitchen&from=2020-01-01&to=2099-12-31",
+    "list: text not found": "/findings?q=tiles",  # the worst case: every row read (ILIKE, no text index)
 }
 
 

@@ -144,8 +144,9 @@ def fire(finding_id: int, event: str):
         if not transitions:
             raise InvalidEvent(finding.state, event, workflow.events_from(finding.state))
         payload = payload_from_form(work, finding_id, actor, transitions[0], request.form, request.files)
-        services.advance(work, finding_id, event, actor, payload, comment=request.form.get("comment") or None,
-                         expected_version=version)
+        from_state = finding.state
+        moved = services.advance(work, finding_id, event, actor, payload,
+                                 comment=request.form.get("comment") or None, expected_version=version)
     except VersionConflict:
         work.rollback()
         again = receipts.seen(work, actor.user_id, token) if token else None
@@ -163,7 +164,7 @@ def fire(finding_id: int, event: str):
     if token:
         receipts.remember(work, actor.user_id, token, location)
     work.commit()
-    flash(f"已执行：{pp.event_button(workflow, transitions[0].sources[0], event)}")
+    flash(f"已执行：{pp.event_label(workflow, event, from_state, moved.state)}")
     return redirect(location, 303)
 
 

@@ -9,7 +9,7 @@
   var option;
   if (data.kind === "bar") {
     option = {
-      textStyle: font, grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+      textStyle: font, grid: { left: 8, right: 56, top: 24, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "value", name: "综合得分" },
       yAxis: { type: "category", data: data.units.slice().reverse() },
