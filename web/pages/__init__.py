@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,13 +74,21 @@ HTTP_DETAILS = {404: "您访问的页面不存在或已被移除。", 413: "单�
 
 
 def _instance_secret(app: Flask) -> str:
-    """The key signing session cookies: made once at first start, kept in the instance folder (mode 0600)."""
+    """The key signing session cookies: made once at first start, kept in the instance folder (mode 0600).
+
+    Written to a temporary file and linked into place, so workers starting together agree on one key."""
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another worker made it first: use theirs
+        finally:
+            os.unlink(temp)
     return path.read_text().strip()
 
 
@@ -93,7 +102,7 @@ def _nav() -> list[tuple[str, str]]:
 
 
 def _headers(response):
-    if response.mimetype == "text/html":
+    if response.mimetype == "text/html" and not request.path.startswith("/api/"):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
