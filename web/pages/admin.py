@@ -15,8 +15,11 @@ bp.before_request(require_roles("admin")(lambda: None))
 
 def _users_page(errors: dict | None = None, values: dict | None = None, status: int = 200):
     work = uow()
+    labels = {name: role.label.zh for info in queries.active_workflows(work)
+              for name, role in info.workflow.roles.items()}
     return render_template("admin/users.html", users=accounts.list_users(work, current_actor()),
                            units=queries.list_units(work), roles=sorted(admin.known_roles(work) - {"system"}),
+                           role_labels=labels,
                            errors=errors or {}, values=values or {}), status
 
 
