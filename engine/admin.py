@@ -241,6 +241,17 @@ def _keep_clock(uow: UnitOfWork, target: Workflow, finding: Finding, source: Sta
         setattr(finding, key, value)
 
 
+def migration_counts(uow: UnitOfWork, name: str, to_version: int) -> dict[tuple[int, str], int]:
+    """Open (not final) findings of `name` a migration to `to_version` would move, per (version, state)."""
+    session = uow.session
+    uow.registry.get(session, name, to_version)
+    query = (sa.select(Finding.workflow_version, Finding.state, sa.func.count())
+             .where(Finding.workflow_name == name, Finding.workflow_version != to_version)
+             .group_by(Finding.workflow_version, Finding.state))
+    return {(version, state): n for version, state, n in session.execute(query)
+            if not uow.registry.get(session, name, version).states[state].final}
+
+
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:

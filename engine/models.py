@@ -42,6 +42,10 @@ class User(Base):
     token_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)  # to the minute, not every request
     active: so.Mapped[bool] = so.mapped_column(default=True)  # false: disabled, its token refused
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # People sign in to the pages with a password (argon2 hash); lockout state is here so every worker agrees.
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    failed_logins: so.Mapped[int] = so.mapped_column(default=0)
+    locked_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     unit: so.Mapped[Unit | None] = so.relationship()
 

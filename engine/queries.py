@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import policy, services
+from engine import audit, policy, services
 from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.directory import UnitRef
@@ -48,6 +48,8 @@ class FindingFilters:
     category: str | None = None
     location: str | None = None  # substring
     source: str | None = None
+    severity: str | None = None
+    inspection_round: str | None = None
     overdue: bool | None = None
     repeat: bool | None = None  # 屡查屡犯: repeats earlier findings at the same place
     reported_from: datetime | None = None
@@ -123,6 +125,43 @@ def finding_select(uow: UnitOfWork, actor: Actor, filters: FindingFilters, now: 
         .order_by(Finding.id)
 
 
+def state_counts(uow: UnitOfWork, actor: Actor, filters: FindingFilters | None = None,
+                 now: datetime | None = None) -> dict[tuple[str, str], int]:
+    """How many findings the actor may see sit in each (workflow, state), filtered like `list_findings`."""
+    conditions = _finding_conditions(uow, filters or FindingFilters(), now or utcnow())
+    query = (sa.select(Finding.workflow_name, Finding.state, sa.func.count())
+             .where(policy.visible(uow, actor), *conditions).group_by(Finding.workflow_name, Finding.state))
+    return {(name, state): n for name, state, n in uow.session.execute(query)}
+
+
+def waiting_states(uow: UnitOfWork, actor: Actor) -> list[str]:
+    """States whose findings wait for one of the actor's roles: the first role a transition lists is the one it
+    waits for (`respond: roles [centre]`, `assign: roles [inspector, admin]`); transitions the system may fire
+    (escalation, reopening, archiving) wait for no one."""
+    states: dict[str, None] = {}
+    for info in active_workflows(uow):
+        for t in info.workflow.transitions:
+            if "system" not in t.roles and t.roles and t.roles[0] in actor.roles:
+                states.update(dict.fromkeys(t.sources))
+    return list(states)
+
+
+def visible_ids(uow: UnitOfWork, actor: Actor, ids: list[int]) -> list[int]:
+    """Those of `ids` the actor may see, in the order given (recurrence links shown only within reach)."""
+    if not ids:
+        return []
+    seen = set(uow.session.scalars(sa.select(Finding.id).where(Finding.id.in_(ids), policy.visible(uow, actor))))
+    return [i for i in ids if i in seen]
+
+
+def verify_chain(uow: UnitOfWork, actor: Actor, finding_id: int | None = None) -> audit.ChainReport:
+    """Recompute one finding's audit chain (or every chain) for an auditor or administrator."""
+    require_audit_reader(actor)
+    if finding_id is not None and uow.session.get(Finding, finding_id) is None:
+        raise NotFound("finding", finding_id)
+    return audit.verify(uow.session, finding_id)
+
+
 def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime) -> list:
     conditions = []
     if filters.state:
@@ -136,6 +175,10 @@ def _finding_conditions(uow: UnitOfWork, filters: FindingFilters, now: datetime)
         conditions.append(Finding.location.like(like_pattern(filters.location), escape="\\"))
     if filters.source:
         conditions.append(Finding.source == filters.source)
+    if filters.severity:
+        conditions.append(Finding.severity == filters.severity)
+    if filters.inspection_round:
+        conditions.append(Finding.inspection_round == filters.inspection_round)
     if filters.overdue is not None:
         late = sa.and_(Finding.due_at.is_not(None), Finding.due_at < now)
         conditions.append(late if filters.overdue else sa.not_(late))

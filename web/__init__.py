@@ -18,6 +18,7 @@ from web import (
     loop,
     me,
     notify,
+    pages,
     places,
     rounds,
     workflows,
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance))
     app.json = JSONProvider(app)  # Chinese stays readable (and byte-exact) in every JSON answer
     app.config.update(DATABASE_URL=settings.database_url, WORKFLOWS=settings.workflows_file, **API_DEFAULTS)
+    app.config.update(pages.defaults())
     app.config.update(config or {})
     app.extensions["xuncha.store"] = app.config.get("STORE") or Store(app.config["DATABASE_URL"],
                                                                        instance=settings.instance)
@@ -63,5 +65,6 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(imports.blp)
     app.add_url_rule("/health", "health_alias", health.health)  # for load balancers that probe the root
     errors.init_app(app)
+    pages.init_app(app)
     app.teardown_request(close_uow)
     return app

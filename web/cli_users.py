@@ -1,9 +1,11 @@
 """`xuncha user ...`: create users, list them, disable and enable them, rotate their tokens."""
 from __future__ import annotations
 
+import sys
+
 import click
 
-from engine import admin, users
+from engine import accounts, admin, users
 from engine.errors import DomainError
 from web.cli_support import open_store, operator
 
@@ -68,3 +70,21 @@ def user_enable(name: str) -> None:
 def user_rotate_token(name: str) -> None:
     """Give NAME a new token (the old one stops working at once) and print it alone on stdout."""
     click.echo(_change(users.rotate_token, name))
+
+
+@user.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input (for scripts)")
+def user_set_password(name: str, password_stdin: bool) -> None:
+    """Set a person's password for the web pages (and lift a lockout); prompts unless --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        with open_store().uow() as uow:
+            accounts.set_password(uow, None, name, password)
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password set for {name}", err=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http
+import json
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g
@@ -11,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine import errors
 from engine.attachments import AttachmentTooLarge
-from web import encoding
+from web import encoding, zh
 from web.present import line_problem
 from web.schemas import ProblemSchema
 
@@ -31,7 +32,20 @@ def problem(status: int, detail: str | None = None, *, title: str | None = None,
 
 
 def domain_problem(exc: errors.DomainError) -> Response:
-    """One HTTP status and shape per domain error."""
+    """One HTTP status and shape per domain error; in Chinese when Accept-Language prefers it."""
+    response = _domain_problem(exc)
+    if not zh.wants_chinese():
+        return response
+    body = json.loads(response.get_data(as_text=True))
+    body["title"], body["detail"] = zh.title(body["title"]), zh.detail(exc)
+    if isinstance(body.get("errors"), dict):
+        body["errors"] = zh.field_errors(body["errors"])
+    response.set_data(encoding.dumps(body))
+    response.headers["Content-Language"] = "zh-CN"
+    return response
+
+
+def _domain_problem(exc: errors.DomainError) -> Response:
     if isinstance(exc, errors.NotFound):
         return problem(404, str(exc), title=exc.title, kind="not-found")
     if isinstance(exc, errors.InvalidToken):

@@ -1,0 +1,76 @@
+"""上报问题: an inspector, a centre or a member of the public reports a finding, with photos."""
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, redirect, render_template, request, url_for
+
+from engine import attachments, queries, receipts, services
+from engine.errors import InvalidFields, MissingFields
+from engine.models import SEVERITIES, SOURCES
+from web import zh
+from web.context import uow
+from web.pages.common import current_actor, page_blueprint, require_roles
+
+bp = page_blueprint("report_page", __name__)
+REPORTERS = ("inspector", "centre", "admin", "public")
+FIELDS = ("title", "unit", "category", "location", "severity", "source", "inspection_round", "description")
+CATEGORIES = ("环境卫生", "食品安全", "设施设备", "安全隐患", "服务质量", "能源管理", "绿化养护", "秩序管理")
+
+
+def default_source(roles) -> str:
+    if "public" in roles:
+        return "public"
+    return "self_inspection" if "centre" in roles else "department"
+
+
+@bp.route("/report", methods=["GET"])
+@require_roles(*REPORTERS)
+def new():
+    return _form({"source": default_source(current_actor().roles), "severity": "normal"}, {})
+
+
+def _form(values: dict, errors: dict, status: int = 200):
+    work, actor = uow(), current_actor()
+    units = [u for u in queries.list_units(work) if "centre" not in actor.roles or actor.can_reach(u.id)]
+    if not values.get("unit") and actor.unit_id:
+        values["unit"] = next((u.code for u in units if u.id == actor.unit_id), "")
+    return render_template("findings/report.html", values=values, errors=errors, units=units,
+                           severities=SEVERITIES, sources=SOURCES, categories=CATEGORIES,
+                           public="public" in actor.roles, token=uuid.uuid4().hex), status
+
+
+@bp.route("/report", methods=["POST"])
+@require_roles(*REPORTERS)
+def create():
+    work, actor = uow(), current_actor()
+    token = request.form.get("token", "")[:64]
+    done = receipts.seen(work, actor.user_id, token) if token else None
+    if done:
+        flash("此问题已经上报过，没有重复上报。")
+        return redirect(done, 303)
+    values = {k: request.form.get(k, "").strip() for k in FIELDS}
+    if "public" in actor.roles:
+        values["source"] = "public"
+    report = services.Report(title=values["title"], category=values["category"], location=values["location"],
+                             unit=values["unit"], source=values["source"] or default_source(actor.roles),
+                             severity=values["severity"] or "normal", description=values["description"],
+                             inspection_round=values["inspection_round"] or None)
+    try:
+        finding = services.report_finding(work, actor, report)
+        for upload in request.files.getlist("photos"):
+            if upload and upload.filename:
+                try:
+                    attachments.add_attachment(work, finding.id, actor, name=upload.filename,
+                                               content_type=upload.mimetype, stream=upload.stream)
+                except InvalidFields as exc:
+                    raise InvalidFields({"photos": exc.fields.get("file", str(exc))}) from None
+    except MissingFields as exc:
+        work.rollback()
+        return _form(values, zh.field_errors(exc.fields), 422)
+    location = url_for("findings_page.detail", finding_id=finding.id)
+    if token:
+        receipts.remember(work, actor.user_id, token, location)
+    work.commit()
+    flash(f"问题已上报，编号 {finding.id}。")
+    return redirect(location, 303)
