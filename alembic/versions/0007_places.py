@@ -1,15 +1,15 @@
 """places, inspection rounds and checks; findings name their place, round, check and who found them
 
 Revision ID: 0007
-Revises: 0003_loop
+Revises: 0006
 Create Date: 2026-11-28 23:24:25.291271
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007'
-down_revision = '0008'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

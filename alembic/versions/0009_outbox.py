@@ -1,15 +1,15 @@
 """outbox: notifications to deliver and their delivery attempts (revision 0009)
 
 Revision ID: 0009
-Revises: 0003_loop
+Revises: 0008
 Create Date: 2026-11-28 23:26:48.444641
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0005'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """token lifecycle: expiry and last use
 
-Revision ID: 0005
-Revises: 0003_loop
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-28 23:40:00
 """
 import os
@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """people sign in to the pages: password hash and lockout state on users
 
-Revision ID: 0010
-Revises: 0003_loop
+Revision ID: 0011
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0011'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

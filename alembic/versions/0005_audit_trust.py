@@ -1,14 +1,14 @@
 """audit trust: MACs and effects on audit rows, record chains, anchors, verification runs, TRUNCATE refused
 
-Revision ID: 0004
-Revises: 0003_loop
+Revision ID: 0005
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0004"
-down_revision = "0006"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """briefings (numbered, frozen on publication), their stored files, and rows imported from spreadsheets
 
-Revision ID: 0011
-Revises: 0003_loop
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-28 23:27:13.068559
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0011"
-down_revision = '0009'
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

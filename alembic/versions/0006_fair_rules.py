@@ -1,15 +1,15 @@
 """fair rules: a rectification deadline (整改期限) set on assignment, per finding
 
-Revision ID: 0008
-Revises: 0003_loop
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-28 23:50:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
-down_revision = '0004'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """calendars: open days beside closed days, units' default calendars, the calendar of each finding's due time
 
-Revision ID: 0006
+Revision ID: 0004
 Revises: 0003_loop
 Create Date: 2026-11-28 23:26:18.286410
 """
@@ -8,8 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0003_loop'
+revision = "0004"
+down_revision = "0003_loop"
 branch_labels = None
 depends_on = None
 
