@@ -10,6 +10,7 @@ from engine import attachments, queries, receipts, recurrence, services
 from engine.db import utcnow
 from engine.errors import GuardRefused, InvalidEvent, InvalidFields, MissingFields, VersionConflict
 from engine.models import SEVERITIES, SOURCES
+from engine.notify import history as notify_history
 from engine.queries import FindingFilters
 from web import zh
 from web.context import store, uow
@@ -112,13 +113,14 @@ def render_detail(finding_id: int, *, open_event: str | None = None, errors: dic
     links = recurrence.links(work, finding_id, actor)  # only the linked findings within the person's reach
     history = queries.history(work, finding_id, actor)
     files = attachments.list_attachments(work, finding_id, actor)
+    told = notify_history.finding_history(work, actor, finding_id)  # who was told what, and when
     versions = {(view.finding.workflow_name, view.finding.workflow_version): view.workflow}
     for entry in history:
         key = (entry.workflow_name, entry.workflow_version)
         if key not in versions:
             versions[key] = work.registry.get(work.session, *key)
     return render_template("findings/detail.html", view=view, f=view.finding, wf=view.workflow, links=links,
-                           history=history, files=files, versions=versions, open_event=open_event,
+                           history=history, files=files, told=told, versions=versions, open_event=open_event,
                            errors=errors or {}, values=values or {}, banner=banner, token=uuid.uuid4().hex,
                            pp=pp), status
 
