@@ -40,7 +40,9 @@ def live_server(db_url: str, instance: Path, command: list[str] | None = None, p
     env = {**os.environ, "XUNCHA_DATABASE_URL": db_url, "XUNCHA_INSTANCE": str(instance)}
     argv = [part.format(port=port) for part in command] if command else [
         sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port), "--sweep-every", "0"]
-    server = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # The server logs every request: to a file, since a pipe nobody reads fills up and stalls the server.
+    log = (instance / "server.log").open("w+b")
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         deadline = time.monotonic() + 60
@@ -51,7 +53,8 @@ def live_server(db_url: str, instance: Path, command: list[str] | None = None, p
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start: {server.stdout.read().decode(errors='replace')}")
+                log.seek(0)
+                raise AssertionError(f"the server did not start: {log.read().decode(errors='replace')}")
             time.sleep(0.2)
         yield base
     finally:
@@ -61,4 +64,4 @@ def live_server(db_url: str, instance: Path, command: list[str] | None = None, p
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        server.stdout.close()
+        log.close()
