@@ -34,7 +34,7 @@ def test_pip_install_then_init_works_outside_the_checkout(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy(ROOT / "workflows.yaml", elsewhere / "workflows.yaml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_") and k != "PYTHONPATH"}
     init = subprocess.run([env_dir / "bin" / "xuncha", "init"], cwd=elsewhere, env=env, capture_output=True,
                           text=True, timeout=300)
     assert init.returncode == 0, init.stdout + init.stderr
