@@ -22,7 +22,6 @@ from engine.briefings.content import (
     UnitLine,
 )
 from engine.db import utcnow
-from engine.errors import InvalidInput
 from engine.labels import SANCTION_KIND_ZH, SEVERITY_ZH, SOURCE_ZH
 from engine.models import (
     LEVELS,
@@ -35,7 +34,7 @@ from engine.models import (
     Sanction,
     Unit,
 )
-from engine.places.config import current_config
+from engine.places.config import loaded_config
 from engine.unit_of_work import UnitOfWork
 
 SERIES = "巡查简报"
@@ -126,9 +125,8 @@ def _coverage(uow: UnitOfWork, scope: Scope, now: datetime) -> dict | None:
     """全覆盖 of the period (only the checks of the briefing's rounds, when it is for rounds): checks by level,
     service places and periods meeting their targets or not, by kind of place, and the worst gaps.
     {title, notes, tables: [{title, headers, rows, widths_mm}]}; None where no places are registered."""
-    try:
-        config = current_config(uow)
-    except InvalidInput:  # no places file loaded: places, rounds and coverage are not in use
+    config = loaded_config(uow)
+    if config is None:  # no places file loaded: places, rounds and coverage are not in use
         return None
     start = max(scope.start, scope.end - timedelta(days=coverage.MAX_DAYS))
     query = coverage.CoverageQuery(start, scope.end, unit=scope.unit, rounds=_round_ids(scope))
