@@ -148,6 +148,7 @@ def _coverage(uow: UnitOfWork, scope: Scope, now: datetime) -> dict | None:
                  f"中心自查{by_level['centre']}次；有覆盖要求的地点时段{len(rated)}个，达标{met}个，"
                  f"未达标{len(rated) - met}个" + (f"，达标率{met / len(rated) * 100:.1f}%。" if rated else "。"))
     kinds: dict[str, list] = {}
+    order = {name: i for i, name in enumerate(config.kinds)}  # as the places file lists them
     for r in rows:
         line = kinds.setdefault(r.kind, [0, 0, 0, 0, 0])
         line[0] += 1
@@ -156,17 +157,17 @@ def _coverage(uow: UnitOfWork, scope: Scope, now: datetime) -> dict | None:
         line[3] += r.met is True
         line[4] += r.met is False
     by_kind = [[_kind_zh(config, kind), n, dep, cen, ok, bad, f"{ok / (ok + bad) * 100:.1f}%" if ok + bad else "—"]
-               for kind, (n, dep, cen, ok, bad) in sorted(kinds.items(), key=lambda kv: _kind_zh(config, kv[0]))]
+               for kind, (n, dep, cen, ok, bad) in sorted(kinds.items(), key=lambda kv: order.get(kv[0], len(order)))]
     headers = ["地点类型", "地点时段", "总务部督查", "中心自查", "达标", "未达标", "达标率"]
     tables = [{"title": "按地点类型统计", "headers": headers, "rows": by_kind,
-               "widths_mm": [32, 20, 22, 22, 18, 20, 22]}]
+               "widths_mm": [28, 20, 26, 22, 18, 20, 22]}]
     if gaps:
         worst = gaps[:WORST_GAPS]
         tables.append({"title": f"覆盖薄弱环节（缺查最多的{len(worst)}项，共{len(gaps)}项未达标）",
                        "headers": ["地点", "时段", "覆盖要求", "应查", "已查", "缺查"],
                        "rows": [[g.name, _period_zh(config, g.kind, g.period), g.target, g.required, g.achieved,
                                  g.missing] for g in worst],
-                       "widths_mm": [36, 16, 50, 18, 18, 18]})
+                       "widths_mm": [42, 16, 44, 18, 18, 18]})
     else:
         notes.append("各地点时段均达到覆盖要求。")
     return {"title": "巡查覆盖情况", "notes": notes, "tables": tables}
