@@ -1,7 +1,8 @@
 """Briefing and ledger benchmark: a briefing of 1,511 findings with a photo each (the seed's eighteen months),
-and the Excel ledger of 10^5 vs 10^4 findings (time and the worker's peak RSS, whose ratio should stay near 1).
+the Excel ledger of 10^5 vs 10^4 findings and the audit log as Excel, 10^5 vs 10^4 rows (time and the worker's
+peak RSS, whose ratio should stay near 1).
 
-    python bench/briefing.py [--pdf] [--ledger-only] [--db URL]
+    python bench/briefing.py [--pdf] [--ledger-only] [--no-audit] [--db URL]
 """
 from __future__ import annotations
 
@@ -122,13 +123,30 @@ def sa_text(sql: str):
     return sa.text(sql)
 
 
-def ledger_child(n: int, db: str | None) -> None:
+def bulk_audit(store, n: int) -> None:
+    """n audit rows on n // 10 findings, written straight to the table (the export reads them, checks nothing)."""
+    from engine.models import AuditEntry
+
+    bulk(store, max(1, n // 10))
+    start = datetime(2025, 1, 1, 9, 0, tzinfo=SH)
+    with store.uow() as uow:
+        ids = [fid for (fid,) in uow.session.execute(sa_text("SELECT id FROM findings ORDER BY id"))]
+        for lo in range(0, n, 10_000):
+            uow.session.execute(AuditEntry.__table__.insert(), [dict(
+                finding_id=ids[i % len(ids)], seq=i // len(ids) + 1, event="respond", from_state="assigned",
+                to_state="responded", actor="food", role="centre", at=start + timedelta(seconds=i),
+                payload={"plan": "立即整改，更换防滑地垫"}, comment=None, workflow_name="finding", workflow_version=1,
+                prev_hash="0" * 64, hash=f"{i:064x}") for i in range(lo, min(n, lo + 10_000))])
+        uow.commit()
+
+
+def ledger_child(n: int, db: str | None, what: str = "ledger") -> None:
     """One worker process: build n findings, then export the ledger through the HTTP app; print time and RSS."""
     from web import create_app
 
     with tempfile.TemporaryDirectory() as work:
         store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", 0, False)
-        bulk(store, n)
+        (bulk_audit if what == "audit" else bulk)(store, n)
         from engine import admin
         with store.uow() as uow:
             _, token = admin.create_user(uow, "reader", ["admin"])
@@ -136,8 +154,8 @@ def ledger_child(n: int, db: str | None) -> None:
         app = create_app({"STORE": store, "TESTING": True})
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
-        answer = app.test_client().get("/api/v1/findings?format=xlsx", headers={"Authorization": f"Bearer {token}"},
-                                       buffered=False)
+        url = "/api/v1/audit?format=xlsx" if what == "audit" else "/api/v1/findings?format=xlsx"
+        answer = app.test_client().get(url, headers={"Authorization": f"Bearer {token}"}, buffered=False)
         size = sum(len(chunk) for chunk in answer.response)
         elapsed = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -145,16 +163,18 @@ def ledger_child(n: int, db: str | None) -> None:
         store.dispose()
 
 
-def ledger(args) -> None:
+def ledger(args, what: str = "ledger", sizes=(10_000, 100_000)) -> None:
     results = {}
-    for n in (10_000, 100_000):
+    for n in sizes:
         extra = ["--db", args.db] if args.db else []
-        out = subprocess.run([sys.executable, __file__, "--ledger-child", str(n), *extra],
+        out = subprocess.run([sys.executable, __file__, f"--{what}-child", str(n), *extra],
                              capture_output=True, text=True, check=True).stdout.split()
         results[n] = (float(out[1]), int(out[2]), int(out[3]), int(out[4]))
-        print(f"ledger of {n} findings: {out[1]} s, {int(out[2]) / 1e6:.1f} MB, peak RSS {int(out[4]) / 1024:.0f} MiB "
+        rows = "findings" if what == "ledger" else "audit rows"
+        print(f"{what} of {n} {rows}: {out[1]} s, {int(out[2]) / 1e6:.1f} MB, peak RSS {int(out[4]) / 1024:.0f} MiB "
               f"(before the export {int(out[3]) / 1024:.0f} MiB)")
-    print(f"peak RSS ratio 10^5 / 10^4: {results[100_000][3] / results[10_000][3]:.2f}")
+    small, large = sizes
+    print(f"{what}: peak RSS ratio {large:,} / {small:,} rows: {results[large][3] / results[small][3]:.2f}")
 
 
 if __name__ == "__main__":
@@ -162,12 +182,18 @@ if __name__ == "__main__":
     parser.add_argument("--pdf", action="store_true")
     parser.add_argument("--ledger-only", action="store_true")
     parser.add_argument("--ledger-child", type=int)
+    parser.add_argument("--audit-child", type=int)
+    parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--db", default=None)
     options = parser.parse_args()
     os.environ.setdefault("XUNCHA_SKIP_PG", "1")
     if options.ledger_child:
         ledger_child(options.ledger_child, options.db)
+    elif options.audit_child:
+        ledger_child(options.audit_child, options.db, "audit")
     else:
         if not options.ledger_only:
             briefing(options)
         ledger(options)
+        if not options.no_audit:
+            ledger(options, "audit", (10_000, 100_000))
