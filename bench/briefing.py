@@ -140,35 +140,71 @@ def bulk_audit(store, n: int) -> None:
         uow.commit()
 
 
-def ledger_child(n: int, db: str | None, what: str = "ledger") -> None:
-    """One worker process: build n findings, then export the ledger through the HTTP app; print time and RSS."""
+def reset_peak() -> int:
+    """The RSS now (KiB), after resetting the peak where Linux allows it (so the peak read next is the export's
+    alone, not that of loading the app); elsewhere the lifetime peak so far."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status("VmRSS")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_rss() -> int:
+    try:
+        return _status("VmHWM")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _status(field: str) -> int:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(field + ":"))
+    return int(line.split()[1])
+
+
+def fill_child(n: int, db: str | None, what: str, work: str) -> None:
+    """The first process: n findings (or audit rows) and a reader's token, left in `work` for the export."""
+    from engine import admin
+
+    store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", 0, False)
+    (bulk_audit if what == "audit" else bulk)(store, n)
+    with store.uow() as uow:
+        _, token = admin.create_user(uow, "reader", ["admin"])
+        uow.commit()
+    Path(work, "token").write_text(token)
+    store.dispose()
+
+
+def ledger_child(n: int, db: str | None, what: str, work: str) -> None:
+    """The worker: a fresh process that only exports (its peak RSS is the export's, not the data loading's)
+    through the HTTP app; prints time, size and RSS."""
+    from engine.unit_of_work import Store
     from web import create_app
 
-    with tempfile.TemporaryDirectory() as work:
-        store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", 0, False)
-        (bulk_audit if what == "audit" else bulk)(store, n)
-        from engine import admin
-        with store.uow() as uow:
-            _, token = admin.create_user(uow, "reader", ["admin"])
-            uow.commit()
-        app = create_app({"STORE": store, "TESTING": True})
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0 = time.perf_counter()
-        url = "/api/v1/audit?format=xlsx" if what == "audit" else "/api/v1/findings?format=xlsx"
-        answer = app.test_client().get(url, headers={"Authorization": f"Bearer {token}"}, buffered=False)
-        size = sum(len(chunk) for chunk in answer.response)
-        elapsed = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"{n} {elapsed:.2f} {size} {before} {peak}")
-        store.dispose()
+    store = Store(db or f"sqlite:///{work}/l.db", instance=Path(work) / "instance")
+    app = create_app({"STORE": store, "TESTING": True})
+    token = Path(work, "token").read_text()
+    url = "/api/v1/audit?format=xlsx" if what == "audit" else "/api/v1/findings?format=xlsx"
+    # a page of JSON first: the app, its imports and the first query are loaded before the peak is read
+    app.test_client().get(url.replace("format=xlsx", "per_page=1"), headers={"Authorization": f"Bearer {token}"})
+    before = reset_peak()
+    t0 = time.perf_counter()
+    answer = app.test_client().get(url, headers={"Authorization": f"Bearer {token}"}, buffered=False)
+    size = sum(len(chunk) for chunk in answer.response)
+    elapsed = time.perf_counter() - t0
+    peak = peak_rss()
+    print(f"{n} {elapsed:.2f} {size} {before} {peak}")
+    store.dispose()
 
 
 def ledger(args, what: str = "ledger", sizes=(10_000, 100_000)) -> None:
     results = {}
     for n in sizes:
         extra = ["--db", args.db] if args.db else []
-        out = subprocess.run([sys.executable, __file__, f"--{what}-child", str(n), *extra],
-                             capture_output=True, text=True, check=True).stdout.split()
+        with tempfile.TemporaryDirectory() as work:
+            for phase in ("--fill", "--export"):
+                out = subprocess.run([sys.executable, __file__, phase, what, str(n), work, *extra],
+                                     capture_output=True, text=True, check=True).stdout.split()
         results[n] = (float(out[1]), int(out[2]), int(out[3]), int(out[4]))
         rows = "findings" if what == "ledger" else "audit rows"
         print(f"{what} of {n} {rows}: {out[1]} s, {int(out[2]) / 1e6:.1f} MB, peak RSS {int(out[4]) / 1024:.0f} MiB "
@@ -181,16 +217,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--pdf", action="store_true")
     parser.add_argument("--ledger-only", action="store_true")
-    parser.add_argument("--ledger-child", type=int)
-    parser.add_argument("--audit-child", type=int)
+    parser.add_argument("--fill", nargs=3, metavar=("WHAT", "N", "DIR"), help="internal: the data, in DIR")
+    parser.add_argument("--export", nargs=3, metavar=("WHAT", "N", "DIR"), help="internal: the export alone")
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--db", default=None)
     options = parser.parse_args()
     os.environ.setdefault("XUNCHA_SKIP_PG", "1")
-    if options.ledger_child:
-        ledger_child(options.ledger_child, options.db)
-    elif options.audit_child:
-        ledger_child(options.audit_child, options.db, "audit")
+    if options.fill:
+        fill_child(int(options.fill[1]), options.db, options.fill[0], options.fill[2])
+    elif options.export:
+        ledger_child(int(options.export[1]), options.db, options.export[0], options.export[2])
     else:
         if not options.ledger_only:
             briefing(options)
