@@ -163,7 +163,7 @@ def _coverage(uow: UnitOfWork, scope: Scope, now: datetime) -> dict | None:
                "widths_mm": [28, 20, 26, 22, 18, 20, 22]}]
     if gaps:
         worst = gaps[:WORST_GAPS]
-        tables.append({"title": f"覆盖薄弱环节（缺查最多的{len(worst)}项，共{len(gaps)}项未达标）",
+        tables.append({"title": f"覆盖薄弱环节（缺查比例最高的{len(worst)}项，共{len(gaps)}项要求未达到）",
                        "headers": ["地点", "时段", "覆盖要求", "应查", "已查", "缺查"],
                        "rows": [[g.name, _period_zh(config, g.kind, g.period), g.target, g.required, g.achieved,
                                  g.missing] for g in worst],
