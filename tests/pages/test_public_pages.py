@@ -206,3 +206,9 @@ def test_the_public_account_is_made_once_and_audited(places):
         rows = uow.session.execute(sa.text(
             "select count(*) from audit_records where chain = 'users' and subject like 'users:%'")).scalar()
     assert rows >= 1
+
+
+def test_a_signed_in_person_opens_the_print_sheet_from_the_pages(app, places, browser):
+    sheet = browser("inspector").get("/api/v1/places/D9/qr-sheet")
+    assert sheet.status_code == 200 and "扫码反映问题" in sheet.get_data(as_text=True)
+    assert app.test_client().get("/api/v1/places/D9/qr-sheet").status_code == 401  # no session, no token
