@@ -146,7 +146,7 @@ def test_the_honeypot_drops_the_report_without_telling(app, places):
     assert "回执编号" not in answer.get_data(as_text=True) and findings(places) == []
 
 
-def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, places):
+def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, places, monkeypatch):
     client = app.test_client()
     wrong = send(client, category="不存在的类别", description="")
     text = wrong.get_data(as_text=True)
@@ -157,6 +157,9 @@ def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, places):
     assert four.status_code == 422 and "最多 3 张照片" in four.get_data(as_text=True)
     fake = send(client, photos=[(b"\x89PNG\r\n\x1a\n<html>", "x.png", "image/png")])
     assert fake.status_code == 422
+    monkeypatch.setattr(public, "PHOTO_MAX_BYTES", 2000)  # a small limit: the test client keeps big bodies open
+    huge = send(client, photos=[(b"\xff\xd8\xff" + bytes(3000), "big.jpg", "image/jpeg")])
+    assert huge.status_code == 422 and "字节的上限" in huge.get_data(as_text=True)
     assert send(client, csrf=False).status_code == 400  # no CSRF token: the form was not loaded here
     assert findings(places) == []
     with places.store.uow(write=False) as uow:
