@@ -60,6 +60,15 @@ def submit(code):
     return redirect(url_for(".receipt", code=report.receipt, new=1), 303)
 
 
+@bp.route("/r/receipt", methods=["GET"])
+def lookup():
+    """查询进度: a receipt code typed in (case, spaces and dashes do not matter) leads to its page."""
+    code = public.normal_receipt(request.args.get("code", ""))
+    if code:
+        return redirect(url_for(".receipt", code=code), 303)
+    return render_template("public/lookup.html")
+
+
 @bp.route(f"/r/receipt/{CODE}", methods=["GET"])
 def receipt(code):
     found = public.receipt(uow(), code)

@@ -138,6 +138,9 @@ def test_a_dismissed_report_says_so_with_the_reason(app, places):
     page = client.get(f"/r/receipt/{code}").get_data(as_text=True)
     assert "不予受理" in page and "该问题已于昨日修复" in page and 'name="rating"' not in page
     assert client.get("/r/receipt/AAAAAAAAAAAA").status_code == 404
+    typed = client.get("/r/receipt", query_string={"code": f" {code[:4].lower()}-{code[4:]} "})
+    assert typed.status_code == 303 and typed.headers["Location"].endswith(f"/r/receipt/{code}")
+    assert "回执编号" in client.get("/r/receipt").get_data(as_text=True)
 
 
 def test_the_honeypot_drops_the_report_without_telling(app, places):
