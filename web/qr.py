@@ -16,7 +16,7 @@ from web.blueprint import Blueprint
 from web.context import uow
 from web.pages.common import SESSION_USER, require_sign_in
 
-blp = Blueprint("qr", __name__, url_prefix="/api/v1/places", description="Places on campus (场所)")
+blp = Blueprint("qr", __name__, url_prefix="/api/v1/places", description="QR codes of places (二维码) and print sheets")
 CODE = "<string(maxlength=64):code>"
 PER_PAGE = 12  # an A4 sheet: 3 across, 4 down, each code about 5 cm
 CALL_TO_ACTION = "扫码反映问题"
