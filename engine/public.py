@@ -118,7 +118,7 @@ def submit(uow: UnitOfWork, submission: Submission, photos: list[Photo] = (), *,
     row = PublicReport(finding_id=finding.id, receipt=new_receipt(), contact=submission.contact.strip() or None,
                        created_at=now)
     uow.session.add(row)
-    uow.session.flush()
+    audit.record_row(uow.session, "report", actor, row, at=now)
     return row
 
 
@@ -234,7 +234,8 @@ def rate(uow: UnitOfWork, code: str, stars: int, *, now: datetime | None = None)
     actor = public_actor(uow, now)
     finding = services.load_finding(uow, row.finding_id, actor, for_update=True)
     services.record_event(uow, finding, RATE_EVENT, actor, "public", {"satisfaction": stars}, now=now)
-    uow.session.expire(row)
+    uow.session.refresh(row)
+    audit.record_row(uow.session, "rate", actor, row, at=now)  # the rating counts in the unit's scorecard
     return receipt(uow, code)
 
 

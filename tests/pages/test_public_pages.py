@@ -11,7 +11,7 @@ from page_helpers import TOKEN
 from PIL import Image
 from places_helpers import build_places
 
-from engine import public, scorecard, services
+from engine import audit, public, scorecard, services
 from engine.attachments import path_for, storage_dir
 from engine.models import Attachment, Finding, PublicReport
 from web import create_app
@@ -47,6 +47,11 @@ def send(client, code="D9-3F-WC", *, csrf=True, photos=(), **fields):
     if photos:
         data["photos"] = [(io.BytesIO(body), name, kind) for body, name, kind in photos]
     return client.post(f"/r/{code}", data=data, content_type="multipart/form-data")
+
+
+def verify(store):
+    with store.sessions() as session:
+        return audit.verify(session)
 
 
 def findings(campus) -> list[Finding]:
@@ -128,6 +133,12 @@ def test_a_public_report_end_to_end_through_the_form_and_its_receipt(app, places
     without = scorecard.composite(card.tally.__class__(**{**card.tally.__dict__, "satisfaction_points": 0.0}))
     assert card.score == round(without + 2.5, 2)
     assert card.as_dict()["satisfaction"] == 4.0
+    # The rating moves a score, so it is in the audit: an edit of it behind the application is caught.
+    assert verify(places.store).ok
+    with places.store.engine.begin() as conn:  # as the database's owner could
+        conn.exec_driver_sql("UPDATE public_reports SET rating = 5")
+    found = verify(places.store)
+    assert not found.ok and found.chain == "public_reports" and "rating" in found.problem
 
 
 def test_a_dismissed_report_says_so_with_the_reason(app, places):
