@@ -16,6 +16,7 @@ from engine.models import AuditEntry, Finding, Place, PublicReport, User
 from engine.places import tree
 from engine.places.config import current_config
 from engine.unit_of_work import UnitOfWork
+from workflows.places import DEFAULT_CATEGORIES
 
 # No 0/O or 1/I/L: a code is read off a phone screen and typed back. 31^12 ≈ 8·10^17 codes: not guessable,
 # least of all at the rate the public pages allow.
@@ -87,6 +88,15 @@ class Receipt:
 def categories(uow: UnitOfWork) -> list[str]:
     """The categories the QR page offers (places file, `public.categories`)."""
     return list(current_config(uow).public["categories"])
+
+
+def suggested_categories(uow: UnitOfWork) -> list[str]:
+    """The categories the report form suggests: the configured ones, or the shipped list before a places file
+    is loaded (staff may still type another; the public may not)."""
+    try:
+        return categories(uow)
+    except InvalidInput:
+        return list(DEFAULT_CATEGORIES)
 
 
 def public_place(uow: UnitOfWork, code: str) -> PublicPlace:

@@ -139,3 +139,18 @@ def test_api_problems_speak_chinese_when_asked(app, campus):
     body = chinese.get_json()
     assert chinese.status_code == 422 and body["title"] == "缺少必填项" and body["errors"] == {"reason": "必填"}
     assert chinese.headers["Content-Language"] == "zh-CN"
+
+
+def test_report_page_suggests_the_configured_categories(browser, campus):
+    from places_helpers import PLACES_YAML
+
+    from engine.places.config import load_config
+
+    page = browser("inspector").get("/report").get_data(as_text=True)
+    assert '<option value="环境卫生">' in page  # the shipped list before any places file
+    text = PLACES_YAML.read_text(encoding="utf-8").replace("categories: [环境卫生,", "categories: [电梯故障, 环境卫生,")
+    with campus.store.uow() as uow:
+        load_config(uow, text, file="places.yaml", by="setup")
+        uow.commit()
+    page = browser("inspector").get("/report").get_data(as_text=True)
+    assert '<option value="电梯故障">' in page and '<option value="环境卫生">' in page

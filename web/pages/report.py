@@ -5,7 +5,7 @@ import uuid
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine import attachments, queries, receipts, services
+from engine import attachments, public, queries, receipts, services
 from engine.errors import InvalidFields, MissingFields
 from engine.models import SEVERITIES, SOURCES
 from web import zh
@@ -15,7 +15,6 @@ from web.pages.common import current_actor, page_blueprint, require_roles
 bp = page_blueprint("report_page", __name__)
 REPORTERS = ("inspector", "centre", "admin", "public")
 FIELDS = ("title", "unit", "category", "location", "severity", "source", "inspection_round", "description")
-CATEGORIES = ("环境卫生", "食品安全", "设施设备", "安全隐患", "服务质量", "能源管理", "绿化养护", "秩序管理")
 
 
 def default_source(roles) -> str:
@@ -36,7 +35,7 @@ def _form(values: dict, errors: dict, status: int = 200):
     if not values.get("unit") and actor.unit_id:
         values["unit"] = next((u.code for u in units if u.id == actor.unit_id), "")
     return render_template("findings/report.html", values=values, errors=errors, units=units,
-                           severities=SEVERITIES, sources=SOURCES, categories=CATEGORIES,
+                           severities=SEVERITIES, sources=SOURCES, categories=public.suggested_categories(work),
                            public="public" in actor.roles, token=uuid.uuid4().hex), status
 
 
