@@ -18,8 +18,8 @@ def checked(campus):
         row = rounds.plan_round(uow, campus.actor("inspector"), rounds.RoundInput(name="晚餐督查", level="department"),
                                 now=at("2026-03-02", "08:00"))
         rounds.move_round(uow, campus.actor("inspector"), row.id, "start", now=at("2026-03-02", "08:00"))
-        rounds.record_check(uow, campus.actor("inspector"), row.id, rounds.CheckInput("C1-W1", at("2026-03-03", "17:30")),
-                            now=at("2026-03-03", "18:00"))
+        dinner = rounds.CheckInput("C1-W1", at("2026-03-03", "17:30"))
+        rounds.record_check(uow, campus.actor("inspector"), row.id, dinner, now=at("2026-03-03", "18:00"))
         uow.commit()
     return campus
 

@@ -62,3 +62,20 @@ def test_administrators_see_failures_and_send_one_again(browser, campus):
         client = browser(who)
         assert client.post(f"/notifications/{dead}/retry", data={"csrf_token": csrf(client, "/")}).status_code == 403
     assert admin.post("/notifications/999999/retry", data={"csrf_token": token}).status_code == 404
+
+
+def test_only_mine_keeps_the_messages_addressed_to_the_person(browser, campus):
+    config = NOTIFICATIONS + "users:\n  food: {channel: food-wecom, address: zhou@food.example.edu.cn}\n"
+    told(campus)
+    routing.use(campus.store, routing.parse(config, base=campus.store.instance))
+    with campus.store.uow() as uow:
+        fid = services.report_finding(uow, campus.actor("inspector"), services.Report(
+            title="饮食中心后厨灭火器过期", category="安全", location="后厨", unit="FOOD")).id
+        services.advance(uow, fid, "assign", campus.actor("inspector"))
+        uow.commit()
+    food = browser("food")
+    everything = food.get("/notifications").get_data(as_text=True)
+    assert "饮食中心窗口价格未公示" in everything and "饮食中心后厨灭火器过期" in everything
+    mine = food.get("/notifications?mine=1").get_data(as_text=True)
+    assert "饮食中心后厨灭火器过期" in mine and "饮食中心窗口价格未公示" not in mine
+    assert "zhou@food.example.edu.cn" not in mine  # addresses stay with administrators
