@@ -53,6 +53,10 @@ def test_an_inspector_drafts_reads_and_publishes_a_briefing(browser, campus):
         assert uow.session.query(Briefing).filter_by(status="published").count() == 1
     listing = browser("food").get("/briefings").get_data(as_text=True)
     assert re.search(r"\d{4}年第1期", listing)
+    correction = inspector.post("/briefings", data={"csrf_token": token, "corrects": str(bid)})
+    assert correction.status_code == 303
+    fixed = inspector.get(correction.headers["Location"]).get_data(as_text=True)
+    assert "草稿" in fixed and "原期" in fixed
 
 
 def test_drafts_are_for_drafters_and_the_public_reads_none(browser, campus):

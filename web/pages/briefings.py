@@ -48,6 +48,12 @@ def _index(errors: dict, values: dict, status: int = 200):
 @bp.route("/briefings", methods=["POST"])
 def draft():
     values = {k: request.form.get(k, "").strip() for k in DRAFT_FIELDS}
+    corrects = request.form.get("corrects", "")
+    if corrects.isdigit() and len(corrects) < 10:  # a correction (更正) keeps the published one's period and scope
+        row = service.draft(uow(), current_actor(), None, corrects=int(corrects))
+        uow().commit()
+        flash("已起草更正期草稿：修改数据后发布，原期保持不变。")
+        return redirect(url_for(".detail", briefing_id=row.id), 303)
     problems, days = {}, {}
     for key in ("from", "to"):
         try:
