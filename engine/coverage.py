@@ -251,11 +251,12 @@ class Gap:
 
 
 def gaps(uow: UnitOfWork, actor: Actor, q: CoverageQuery, *, stale_days: int | None = None,
-         now: datetime | None = None) -> list[Gap]:
+         now: datetime | None = None, rows: list[CoverageRow] | None = None) -> list[Gap]:
     """Blind spots (死角), worst first: periods below target (the larger the share missing, the worse), then
-    places not checked at all for `stale_days` (the configured `stale_after` by default), never checked first."""
+    places not checked at all for `stale_days` (the configured `stale_after` by default), never checked first.
+    `rows`: the answer of `coverage` for the same actor and query, when the caller has it already."""
     config, now = current_config(uow), now or utcnow()
-    rows = coverage(uow, actor, q)
+    rows = coverage(uow, actor, q) if rows is None else rows  # a page showing both asks once
     out = []
     for row in rows:
         for t in row.targets:

@@ -81,7 +81,7 @@ def index():
     if not errors:
         try:
             rows = engine_coverage.coverage(work, actor, q)
-            gaps = engine_coverage.gaps(work, actor, q)
+            gaps = engine_coverage.gaps(work, actor, q, rows=rows)
         except InvalidFields as exc:
             errors = zh.field_errors(exc.fields)
     kinds = [(k.name, k.label.zh) for k in config.kinds.values() if k.periods]
