@@ -11,6 +11,7 @@ from engine.places.config import current_config
 from web import zh
 from web.context import uow
 from web.pages.common import current_actor, page_blueprint
+from web.pages.report import REPORTERS
 
 bp = page_blueprint("places_page", __name__)
 CODE = "<string(maxlength=64):code>"
@@ -84,6 +85,7 @@ def _detail(code: str, errors: dict, values: dict, status: int = 200):
                            periods=periods, children=[(p, len(tree.path_ids(p))) for p, _, _ in children[:50]],
                            children_total=len(children), checks=checks, findings=findings,
                            period_labels=period_labels, admin=is_admin(), kinds=_kinds(view.config),
+                           may_report=bool(set(REPORTERS) & set(actor.roles)),
                            units=queries.list_units(work), errors=errors, values=values), status
 
 
