@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -157,6 +158,15 @@ class Tally:
     def __init__(self):
         self.lock, self.server_errors, self.answers = threading.Lock(), 0, {}
 
+    def merge(self, other: tuple[dict, int]) -> None:
+        answers, server_errors = other
+        with self.lock:
+            for name, counts in answers.items():
+                for status, count in counts.items():
+                    self.answers.setdefault(name, {}).setdefault(status, 0)
+                    self.answers[name][status] += count
+            self.server_errors += server_errors
+
     def add(self, name: str, status: int) -> None:
         with self.lock:
             self.answers.setdefault(name, {}).setdefault(status, 0)
@@ -233,17 +243,31 @@ def run(db: str, kind: str, seconds: float, attackers: int) -> dict:
             with server(kind, url, Path(tmp)) as port:
                 calm = Tally()
                 baseline = reader(port, state["tokens"]["inspector"], state["read"], seconds, calm)
-                tally, stop = Tally(), threading.Event()
-                threads = [threading.Thread(target=attacker, args=(port, state, i, stop, tally))
-                           for i in range(attackers)]
-                for thread in threads:
-                    thread.start()
-                time.sleep(0.5)  # let the attack get going
+                # The attackers run in a process of their own: their client-side Python work (building and
+                # reading bodies) must not hold the reader's interpreter lock and be counted as server latency.
+                spawn = multiprocessing.get_context("spawn")
+                stop, answers = spawn.Event(), spawn.Queue()
+                attack = spawn.Process(target=attack_process, args=(port, state, attackers, stop, answers))
+                attack.start()
+                time.sleep(1.5)  # let the attack get going (the child imports this module first)
+                tally = Tally()
                 abused = reader(port, state["tokens"]["inspector"], state["read"], seconds, tally)
                 stop.set()
-                for thread in threads:
-                    thread.join(timeout=120)
+                tally.merge(answers.get(timeout=180))
+                attack.join(timeout=30)
     return {"baseline": baseline, "abused": abused, "tally": tally, "calm": calm}
+
+
+def attack_process(port: int, state: dict, attackers: int, stop, answers) -> None:
+    tally, done = Tally(), threading.Event()
+    threads = [threading.Thread(target=attacker, args=(port, state, i, done, tally)) for i in range(attackers)]
+    for thread in threads:
+        thread.start()
+    stop.wait()
+    done.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    answers.put((tally.answers, tally.server_errors))
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Briefing and ledger benchmark: a briefing of 1,511 findings with a photo each (the seed's eighteen months),
-and the Excel ledger of 10^5 vs 10^4 findings (time and the worker's peak RSS, whose ratio should stay near 1).
+the Excel ledger of 10^5 vs 10^4 findings and the audit log as Excel, 10^5 vs 10^4 rows (time and the worker's
+peak RSS, whose ratio should stay near 1).
 
-    python bench/briefing.py [--pdf] [--ledger-only] [--db URL]
+    python bench/briefing.py [--pdf] [--ledger-only] [--no-audit] [--db URL]
 """
 from __future__ import annotations
 
@@ -122,52 +123,113 @@ def sa_text(sql: str):
     return sa.text(sql)
 
 
-def ledger_child(n: int, db: str | None) -> None:
-    """One worker process: build n findings, then export the ledger through the HTTP app; print time and RSS."""
+def bulk_audit(store, n: int) -> None:
+    """n audit rows on n // 10 findings, written straight to the table (the export reads them, checks nothing)."""
+    from engine.models import AuditEntry
+
+    bulk(store, max(1, n // 10))
+    start = datetime(2025, 1, 1, 9, 0, tzinfo=SH)
+    with store.uow() as uow:
+        ids = [fid for (fid,) in uow.session.execute(sa_text("SELECT id FROM findings ORDER BY id"))]
+        for lo in range(0, n, 10_000):
+            uow.session.execute(AuditEntry.__table__.insert(), [dict(
+                finding_id=ids[i % len(ids)], seq=i // len(ids) + 1, event="respond", from_state="assigned",
+                to_state="responded", actor="food", role="centre", at=start + timedelta(seconds=i),
+                payload={"plan": "立即整改，更换防滑地垫"}, comment=None, workflow_name="finding", workflow_version=1,
+                prev_hash="0" * 64, hash=f"{i:064x}") for i in range(lo, min(n, lo + 10_000))])
+        uow.commit()
+
+
+def reset_peak() -> int:
+    """The RSS now (KiB), after resetting the peak where Linux allows it (so the peak read next is the export's
+    alone, not that of loading the app); elsewhere the lifetime peak so far."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status("VmRSS")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_rss() -> int:
+    try:
+        return _status("VmHWM")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _status(field: str) -> int:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(field + ":"))
+    return int(line.split()[1])
+
+
+def fill_child(n: int, db: str | None, what: str, work: str) -> None:
+    """The first process: n findings (or audit rows) and a reader's token, left in `work` for the export."""
+    from engine import admin
+
+    store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", 0, False)
+    (bulk_audit if what == "audit" else bulk)(store, n)
+    with store.uow() as uow:
+        _, token = admin.create_user(uow, "reader", ["admin"])
+        uow.commit()
+    Path(work, "token").write_text(token)
+    store.dispose()
+
+
+def ledger_child(n: int, db: str | None, what: str, work: str) -> None:
+    """The worker: a fresh process that only exports (its peak RSS is the export's, not the data loading's)
+    through the HTTP app; prints time, size and RSS."""
+    from engine.unit_of_work import Store
     from web import create_app
 
-    with tempfile.TemporaryDirectory() as work:
-        store = setup(db or f"sqlite:///{work}/l.db", Path(work) / "instance", 0, False)
-        bulk(store, n)
-        from engine import admin
-        with store.uow() as uow:
-            _, token = admin.create_user(uow, "reader", ["admin"])
-            uow.commit()
-        app = create_app({"STORE": store, "TESTING": True})
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0 = time.perf_counter()
-        answer = app.test_client().get("/api/v1/findings?format=xlsx", headers={"Authorization": f"Bearer {token}"},
-                                       buffered=False)
-        size = sum(len(chunk) for chunk in answer.response)
-        elapsed = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"{n} {elapsed:.2f} {size} {before} {peak}")
-        store.dispose()
+    store = Store(db or f"sqlite:///{work}/l.db", instance=Path(work) / "instance")
+    app = create_app({"STORE": store, "TESTING": True})
+    token = Path(work, "token").read_text()
+    url = "/api/v1/audit?format=xlsx" if what == "audit" else "/api/v1/findings?format=xlsx"
+    # a page of JSON first: the app, its imports and the first query are loaded before the peak is read
+    app.test_client().get(url.replace("format=xlsx", "per_page=1"), headers={"Authorization": f"Bearer {token}"})
+    before = reset_peak()
+    t0 = time.perf_counter()
+    answer = app.test_client().get(url, headers={"Authorization": f"Bearer {token}"}, buffered=False)
+    size = sum(len(chunk) for chunk in answer.response)
+    elapsed = time.perf_counter() - t0
+    peak = peak_rss()
+    print(f"{n} {elapsed:.2f} {size} {before} {peak}")
+    store.dispose()
 
 
-def ledger(args) -> None:
+def ledger(args, what: str = "ledger", sizes=(10_000, 100_000)) -> None:
     results = {}
-    for n in (10_000, 100_000):
+    for n in sizes:
         extra = ["--db", args.db] if args.db else []
-        out = subprocess.run([sys.executable, __file__, "--ledger-child", str(n), *extra],
-                             capture_output=True, text=True, check=True).stdout.split()
+        with tempfile.TemporaryDirectory() as work:
+            for phase in ("--fill", "--export"):
+                out = subprocess.run([sys.executable, __file__, phase, what, str(n), work, *extra],
+                                     capture_output=True, text=True, check=True).stdout.split()
         results[n] = (float(out[1]), int(out[2]), int(out[3]), int(out[4]))
-        print(f"ledger of {n} findings: {out[1]} s, {int(out[2]) / 1e6:.1f} MB, peak RSS {int(out[4]) / 1024:.0f} MiB "
+        rows = "findings" if what == "ledger" else "audit rows"
+        print(f"{what} of {n} {rows}: {out[1]} s, {int(out[2]) / 1e6:.1f} MB, peak RSS {int(out[4]) / 1024:.0f} MiB "
               f"(before the export {int(out[3]) / 1024:.0f} MiB)")
-    print(f"peak RSS ratio 10^5 / 10^4: {results[100_000][3] / results[10_000][3]:.2f}")
+    small, large = sizes
+    print(f"{what}: peak RSS ratio {large:,} / {small:,} rows: {results[large][3] / results[small][3]:.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--pdf", action="store_true")
     parser.add_argument("--ledger-only", action="store_true")
-    parser.add_argument("--ledger-child", type=int)
+    parser.add_argument("--fill", nargs=3, metavar=("WHAT", "N", "DIR"), help="internal: the data, in DIR")
+    parser.add_argument("--export", nargs=3, metavar=("WHAT", "N", "DIR"), help="internal: the export alone")
+    parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--db", default=None)
     options = parser.parse_args()
     os.environ.setdefault("XUNCHA_SKIP_PG", "1")
-    if options.ledger_child:
-        ledger_child(options.ledger_child, options.db)
+    if options.fill:
+        fill_child(int(options.fill[1]), options.db, options.fill[0], options.fill[2])
+    elif options.export:
+        ledger_child(int(options.export[1]), options.db, options.export[0], options.export[2])
     else:
         if not options.ledger_only:
             briefing(options)
         ledger(options)
+        if not options.no_audit:
+            ledger(options, "audit", (10_000, 100_000))

@@ -29,6 +29,7 @@ class CoverageQuery:
     kind: str | None = None
     level: str | None = None  # department | centre: count only that level's checks, show only its targets
     place: str | None = None  # place code: that subtree
+    rounds: tuple[int, ...] = ()  # count only the checks of these inspection rounds (a briefing for rounds)
 
 
 @dataclass(slots=True)
@@ -118,6 +119,8 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
         query = query.where(c.at >= lo, c.at < hi)
         if q.level:
             query = query.where(c.level == q.level)
+        if q.rounds:
+            query = query.where(c.round_id.in_(q.rounds))
         return query.where(c.covers_id.in_(ids)) if narrow else query
 
     targets = [t for t in config.targets if q.level is None or t.level in (q.level, "any")]
@@ -254,9 +257,9 @@ def gaps(uow: UnitOfWork, actor: Actor, q: CoverageQuery, *, stale_days: int | N
          now: datetime | None = None, rows: list[CoverageRow] | None = None) -> list[Gap]:
     """Blind spots (死角), worst first: periods below target (the larger the share missing, the worse), then
     places not checked at all for `stale_days` (the configured `stale_after` by default), never checked first.
-    `rows`: the answer of `coverage` for the same actor and query, when the caller has it already."""
+    `rows`: the coverage of `q` when the caller has it already."""
     config, now = current_config(uow), now or utcnow()
-    rows = coverage(uow, actor, q) if rows is None else rows  # a page showing both asks once
+    rows = coverage(uow, actor, q) if rows is None else rows
     out = []
     for row in rows:
         for t in row.targets:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Response, url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.briefings import pdf, service
 from engine.briefings.build import Scope
@@ -26,11 +26,30 @@ BRIEFING = "<int(max=2147483647):briefing_id>"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+class RoundRef(fields.Field):
+    """An inspection round's id, as a number or its digits; text is a legacy round name (the service decides
+    which the data calls for and names an unknown id)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                             {"type": "string", "minLength": 1, "maxLength": 100}]}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= MAX_ID:
+                raise ValidationError(f"a round id is between 1 and {MAX_ID}")
+            return value
+        if isinstance(value, str):
+            return Text(validate=validate.Length(1, 100)).deserialize(value)
+        raise ValidationError("a round id (an integer) or a round name (text)")
+
+
 class DraftSchema(Schema):
     start = Day(data_key="from", metadata={"description": "first day, YYYY-MM-DD (not needed for a correction)"})
     end = Day(data_key="to", metadata={"description": "last day, YYYY-MM-DD, included"})
-    rounds = fields.List(Text(validate=validate.Length(1, 100)), load_default=list,
-                         metadata={"description": "only findings of these inspection rounds"})
+    rounds = fields.List(RoundRef(), load_default=list, metadata={
+        "description": "only findings linked to these inspection rounds, by id (GET /rounds); where the data has "
+                       "no rounds at all, the free-text round names of findings kept before rounds existed"})
     unit = Text(load_default=None, validate=validate.Length(1, 64),
                 metadata={"description": "unit code: only it and the units below it"})
     title = Text(load_default=None, validate=validate.Length(1, 300))

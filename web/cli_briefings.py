@@ -32,7 +32,8 @@ def briefing() -> None:
 @briefing.command("draft")
 @click.option("--from", "start", default=None, help="first day, YYYY-MM-DD")
 @click.option("--to", "end", default=None, help="last day, YYYY-MM-DD (included)")
-@click.option("--round", "rounds", multiple=True, help="only findings of this inspection round; repeatable")
+@click.option("--round", "rounds", multiple=True,
+              help="id of an inspection round: only the findings linked to it and its checks; repeatable")
 @click.option("--unit", default=None, help="unit code: only it and the units below it")
 @click.option("--corrects", type=int, default=None, help="id of the published briefing this one corrects (更正)")
 @click.option("--title", default=None)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import Response, request, url_for
 
-from engine import policy, queries, records, scorecard, timers
+from engine import policy, queries, records, scorecard, sheets, timers
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Notification, Sanction
 from web.auth import authenticate, current_actor
@@ -32,6 +32,7 @@ from web.schemas_loop import (
     ScorecardSchema,
     UnitSchema,
 )
+from web.xlsx import XLSX_RESPONSE, xlsx_response
 
 units = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Units and their scorecards")
 scorecards = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards", description="Unit ranking")
@@ -65,6 +66,7 @@ def unit_list():
 @units.arguments(PeriodQuerySchema, location="query")
 @units.response(200, ScorecardSchema)
 @units.alt_response(200, **CSV_RESPONSE)
+@units.alt_response(200, **XLSX_RESPONSE)
 def unit_scorecard(args, code):
     """One unit's scorecard for a period, including the units below it (`subunits=false`: its own only).
 
@@ -75,6 +77,9 @@ def unit_scorecard(args, code):
                                     subunits=args["subunits"] is not False)
     if args["format"] == "csv":
         return _csv(scorecard.csv_rows([card]), f"scorecard-{code}-{args['start']}-{args['end']}.csv")
+    if args["format"] == "xlsx":
+        return xlsx_response(f"scorecard-{code}-{args['start']}-{args['end']}.xlsx", "单位考核",
+                             sheets.SCORECARD_COLUMNS, sheets.scorecard_rows([card], uow().calendar.zone))
     return _card(card)
 
 
@@ -82,6 +87,7 @@ def unit_scorecard(args, code):
 @scorecards.arguments(PeriodQuerySchema, location="query")
 @scorecards.response(200, ScorecardSchema(many=True))
 @scorecards.alt_response(200, **CSV_RESPONSE)
+@scorecards.alt_response(200, **XLSX_RESPONSE)
 def ranking(args):
     """Every unit's scorecard for a period, best first (equal scores share a rank); units with nothing due to
     close in the period are not rated (no score, no rank) and come last. Each line is the unit's own findings
@@ -92,6 +98,9 @@ def ranking(args):
     cards = scorecard.ranking(uow(), current_actor(), args["start"], args["end"], subunits=bool(args["subunits"]))
     if args["format"] == "csv":
         return _csv(scorecard.csv_rows(cards), f"scorecards-{args['start']}-{args['end']}.csv")
+    if args["format"] == "xlsx":
+        return xlsx_response(f"scorecards-{args['start']}-{args['end']}.xlsx", "考核排名", sheets.SCORECARD_COLUMNS,
+                             sheets.scorecard_rows(cards, uow().calendar.zone))
     return [_card(card) for card in cards]
 
 
@@ -114,6 +123,7 @@ def _card(card: scorecard.Scorecard) -> dict:
 @sanctions.arguments(SanctionQuerySchema, location="query")
 @sanctions.response(200, SanctionPageSchema)
 @sanctions.alt_response(200, **CSV_RESPONSE)
+@sanctions.alt_response(200, **XLSX_RESPONSE)
 def sanction_list(args):
     """Sanctions of the units the caller may see, newest first; `format=csv` exports every match."""
     with _unit_field():
@@ -121,6 +131,8 @@ def sanction_list(args):
                                        finding_id=args.get("finding"), **_days(args))
     if args["format"] == "csv":
         return _csv(records.sanction_rows(uow(), found), "sanctions.csv")
+    if args["format"] == "xlsx":
+        return xlsx_response("sanctions.xlsx", "追责问责", sheets.SANCTION_COLUMNS, sheets.sanction_rows(uow(), found))
     codes = queries.unit_codes(uow())
     return _page(found, args, lambda s: _sanction(s, codes), ".sanction_list")
 

@@ -12,8 +12,9 @@ from web.schemas import MAX_ID, LabelSchema, Moment, Text
 # Far enough either way for any inspection record, near enough that moving to UTC or to the next day never
 # overflows Python's datetime (year 1 or 9999 would).
 EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
-FORMATS = validate.OneOf(["json", "csv"])
-CSV_NOTE = "format=csv: the same rows as CSV, UTF-8 with a BOM (Excel shows the Chinese text)"
+FORMATS = validate.OneOf(["json", "csv", "xlsx"])
+CSV_NOTE = ("format=csv: the same rows as CSV, UTF-8 with a BOM (Excel shows the Chinese text); format=xlsx: "
+            "an Excel workbook with Chinese headers")
 
 
 def _in_range(value: date | datetime) -> None:

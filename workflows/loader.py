@@ -53,8 +53,7 @@ def _parse(text: str, file: str):
     try:
         tree = yamlsrc.parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
+        line = yamlsrc.error_line(exc, text)
         message = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
         raise DefinitionError([Problem(file, line, f"YAML: {context + ': ' if context else ''}{message}")]) from None

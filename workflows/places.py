@@ -179,8 +179,7 @@ def load_places_text(text: str, file: str = "<string>") -> PlaceConfig:
     try:
         tree = yamlsrc.parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DefinitionError([Problem(file, mark.line + 1 if mark else None,
+        raise DefinitionError([Problem(file, yamlsrc.error_line(exc, text),
                                        f"YAML: {getattr(exc, 'problem', None) or exc}")]) from None
     if not isinstance(tree, dict):
         raise DefinitionError([Problem(file, 1, "the file must be a mapping with a 'places' key")])

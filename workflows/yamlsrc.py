@@ -25,7 +25,20 @@ MAX_DEPTH = 32  # nesting of mappings and lists; PyYAML composes and constructs 
 MAX_NODES = 50_000  # nodes once aliases are expanded: a few anchors can otherwise stand for billions
 
 
-class _Loader(yaml.SafeLoader):
+try:  # libyaml scans and parses about ten times faster than PyYAML's Python parser; composing stays in Python
+    from yaml._yaml import CParser as _Events  # so that the bounds below see every node
+
+    class _SafeBase(yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream):
+            _Events.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+except ImportError:  # PyYAML built without libyaml
+    _SafeBase = yaml.SafeLoader
+
+
+class _Loader(_SafeBase):
     """Safe loader (no Python tags) whose mappings and sequences carry line numbers, with bounded nesting."""
 
     def __init__(self, stream):
@@ -138,7 +151,14 @@ def parse(text: str):
     if size > MAX_BYTES:
         raise TooLarge(f"the text is {size} bytes; a workflow file may have at most {MAX_BYTES}")
     _check_flow_depth(text)
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader constructs with SafeConstructor only
+
+
+def error_line(exc: yaml.YAMLError, text: str) -> int | None:
+    """The 1-based line a parse error points at; an error at the end of the text (an unclosed bracket, say) names
+    its last written line rather than the blank end that libyaml points at."""
+    mark = getattr(exc, "problem_mark", None)
+    return min(mark.line + 1, text.rstrip().count("\n") + 1) if mark else None
 
 
 def line_of(node, key=None) -> int | None:

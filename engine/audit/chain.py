@@ -17,6 +17,7 @@ from engine.models import (
     CalendarDay,
     Commendation,
     Finding,
+    Place,
     Sanction,
     Unit,
     User,
@@ -35,6 +36,8 @@ TRACKED = {
     "users": (User, ("name", "roles", "unit_id", "active", "token_hash")),
     "workflows": (WorkflowVersion, ("name", "number", "sha256", "active")),
     "calendar": (CalendarDay, ("day", "kind", "note")),
+    # A place's unit is the unit its findings default to and whose coverage and 漏查 it counts in.
+    "places": (Place, ("code", "name_zh", "name_en", "kind", "parent_id", "unit_id", "active")),
 }
 TRACKED_BY_TABLE = {model.__tablename__: chain for chain, (model, _) in TRACKED.items()}
 

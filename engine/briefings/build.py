@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from engine import scorecard
-from engine.actors import unit_subtree
+from engine import coverage, scorecard
+from engine.actors import Actor, unit_subtree
 from engine.briefings.content import (
     BriefingContent,
     CentreSection,
@@ -23,7 +23,18 @@ from engine.briefings.content import (
 )
 from engine.db import utcnow
 from engine.labels import SANCTION_KIND_ZH, SEVERITY_ZH, SOURCE_ZH
-from engine.models import Attachment, AuditEntry, Briefing, Commendation, Finding, Sanction, Unit
+from engine.models import (
+    LEVELS,
+    Attachment,
+    AuditEntry,
+    Briefing,
+    Commendation,
+    Finding,
+    InspectionRound,
+    Sanction,
+    Unit,
+)
+from engine.places.config import loaded_config
 from engine.unit_of_work import UnitOfWork
 
 SERIES = "巡查简报"
@@ -33,6 +44,9 @@ REPLY_KEYS = {"respond": "plan", "rectify": "note", "import": "reply"}
 REPLY_EVENTS = tuple(REPLY_KEYS)
 PHOTO_EVENTS = ("rectify", "verify")  # photos sent with these show the place after rectification
 CHUNK = 900  # ids per IN (…) list
+WORST_GAPS = 10
+# A briefing goes to leaders and every centre: its coverage section shows every place, as an administrator sees.
+BRIEFING_READER = Actor("briefing", ("admin",))
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ class Scope:
 
     start: date
     end: date
-    rounds: tuple[str, ...] = ()
+    rounds: tuple[int | str, ...] = ()  # inspection round ids; text: a legacy round name (no rounds in the data)
     unit: str | None = None
 
 
@@ -57,7 +71,8 @@ def build_content(uow: UnitOfWork, scope: Scope, *, number_text: str | None = No
     if reach is not None:
         query = query.where(Finding.unit_id.in_(sorted(reach)))
     if scope.rounds:
-        query = query.where(Finding.inspection_round.in_(scope.rounds))
+        ids, names = _round_ids(scope), [r for r in scope.rounds if isinstance(r, str)]
+        query = query.where(sa.or_(Finding.round_id.in_(ids), Finding.inspection_round.in_(names)))
     findings = list(session.scalars(query))
     ids = [f.id for f in findings]
     replies, after_ids = replies_and_after_photos(session, ids)
@@ -99,12 +114,73 @@ def build_content(uow: UnitOfWork, scope: Scope, *, number_text: str | None = No
         highlights=_highlights(findings, units),
         sanctions=_sanctions(session, lo, hi, reach, units, zone),
         commendations=_commendations(session, lo, hi, reach, units, zone),
-        coverage=_coverage(uow, scope), anchor=None, finding_ids=ids)
+        coverage=_coverage(uow, scope, now), anchor=None, finding_ids=ids)
 
 
-def _coverage(uow: UnitOfWork, scope: Scope) -> dict | None:
-    """Coverage of places and rounds in the period, once places and rounds exist: {title, headers, rows, notes}."""
-    return None
+def _round_ids(scope: Scope) -> tuple[int, ...]:
+    return tuple(r for r in scope.rounds if isinstance(r, int) and not isinstance(r, bool))
+
+
+def _coverage(uow: UnitOfWork, scope: Scope, now: datetime) -> dict | None:
+    """全覆盖 of the period (only the checks of the briefing's rounds, when it is for rounds): checks by level,
+    service places and periods meeting their targets or not, by kind of place, and the worst gaps.
+    {title, notes, tables: [{title, headers, rows, widths_mm}]}; None where no places are registered."""
+    config = loaded_config(uow)
+    if config is None:  # no places file loaded: places, rounds and coverage are not in use
+        return None
+    start = max(scope.start, scope.end - timedelta(days=coverage.MAX_DAYS))
+    query = coverage.CoverageQuery(start, scope.end, unit=scope.unit, rounds=_round_ids(scope))
+    rows = coverage.coverage(uow, BRIEFING_READER, query)
+    if not rows:
+        return None
+    gaps = [g for g in coverage.gaps(uow, BRIEFING_READER, query, now=now, rows=rows) if g.reason == "below_target"]
+    notes = []
+    if query.rounds:
+        names = uow.session.execute(sa.select(InspectionRound.id, InspectionRound.name)
+                                    .where(InspectionRound.id.in_(query.rounds)).order_by(InspectionRound.id))
+        notes.append("本节只统计" + "、".join(f"{name}（第{rid}号轮次）" for rid, name in names) + "的检查。")
+    if start != scope.start:
+        notes.append(f"覆盖情况统计最近{coverage.MAX_DAYS + 1}天（{_day(start)}起）。")
+    by_level = {level: sum(r.checks.get(level, 0) for r in rows) for level in LEVELS}
+    rated = [r for r in rows if r.met is not None]
+    met = sum(1 for r in rated if r.met)
+    notes.append(f"本期共检查{sum(by_level.values())}次，其中总务部督查{by_level['department']}次、"
+                 f"中心自查{by_level['centre']}次；有覆盖要求的地点时段{len(rated)}个，达标{met}个，"
+                 f"未达标{len(rated) - met}个" + (f"，达标率{met / len(rated) * 100:.1f}%。" if rated else "。"))
+    kinds: dict[str, list] = {}
+    order = {name: i for i, name in enumerate(config.kinds)}  # as the places file lists them
+    for r in rows:
+        line = kinds.setdefault(r.kind, [0, 0, 0, 0, 0])
+        line[0] += 1
+        line[1] += r.checks.get("department", 0)
+        line[2] += r.checks.get("centre", 0)
+        line[3] += r.met is True
+        line[4] += r.met is False
+    by_kind = [[_kind_zh(config, kind), n, dep, cen, ok, bad, f"{ok / (ok + bad) * 100:.1f}%" if ok + bad else "—"]
+               for kind, (n, dep, cen, ok, bad) in sorted(kinds.items(), key=lambda kv: order.get(kv[0], len(order)))]
+    headers = ["地点类型", "地点时段", "总务部督查", "中心自查", "达标", "未达标", "达标率"]
+    tables = [{"title": "按地点类型统计", "headers": headers, "rows": by_kind,
+               "widths_mm": [28, 20, 26, 22, 18, 20, 22]}]
+    if gaps:
+        worst = gaps[:WORST_GAPS]
+        tables.append({"title": f"覆盖薄弱环节（缺查比例最高的{len(worst)}项，共{len(gaps)}项要求未达到）",
+                       "headers": ["地点", "时段", "覆盖要求", "应查", "已查", "缺查"],
+                       "rows": [[g.name, _period_zh(config, g.kind, g.period), g.target, g.required, g.achieved,
+                                 g.missing] for g in worst],
+                       "widths_mm": [42, 16, 44, 18, 18, 18]})
+    else:
+        notes.append("各地点时段均达到覆盖要求。")
+    return {"title": "巡查覆盖情况", "notes": notes, "tables": tables}
+
+
+def _kind_zh(config, kind: str) -> str:
+    label = config.label_of(kind)
+    return label.zh if label else kind
+
+
+def _period_zh(config, kind: str, period: str | None) -> str:
+    found = config.kinds[kind].periods.get(period) if kind in config.kinds and period else None
+    return found.label.zh if found else (period or "")
 
 
 def _reach(uow, code, units, parents) -> frozenset[int] | None:

@@ -186,9 +186,14 @@ class _Writer:
         self.heading(cov.get("title") or "巡查覆盖情况")
         for note in cov.get("notes") or ():
             self.p(note)
-        if cov.get("headers"):
-            n = len(cov["headers"])
-            self.table(cov["headers"], cov.get("rows") or [], [TEXT_WIDTH_MM / n] * n)
+        tables = list(cov.get("tables") or ())
+        if cov.get("headers"):  # one table given flat
+            tables.insert(0, {"headers": cov["headers"], "rows": cov.get("rows") or []})
+        for t in tables:
+            if t.get("title"):
+                self.subheading(t["title"])
+            n = len(t["headers"])
+            self.table(t["headers"], t.get("rows") or [], t.get("widths_mm") or [TEXT_WIDTH_MM / n] * n)
 
     def table(self, headers: list, rows: list[list], widths_mm: list[float]) -> None:
         table = self._grid(1 + len(rows), len(headers), widths_mm)

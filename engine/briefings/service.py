@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from engine.briefings.build import Scope, build_content
 from engine.db import utcnow
 from engine.errors import Conflict, InvalidFields, NotAllowed, NotFound
 from engine.events import BriefingPublished
-from engine.models import Briefing, BriefingFile, Unit
+from engine.models import Briefing, BriefingFile, InspectionRound, Unit
 from engine.queries import require_role
 from engine.unit_of_work import UnitOfWork
 
@@ -25,6 +25,7 @@ DRAFTERS = ("admin", "inspector")
 PUBLISHERS = ("admin", "inspector")
 NUMBER_ATTEMPTS = 8
 MAX_DAYS = 3 * 366
+MAX_ROUND_ID = 2147483647
 
 # A renderer turns the plain content into a document; `photo` gives the file of an attachment by sha256.
 PhotoPath = Callable[[str], Path | None]
@@ -59,6 +60,8 @@ def draft(uow: UnitOfWork, actor: Actor, scope: Scope | None, *, corrects: int |
     if scope is None:
         raise InvalidFields({"from": "required", "to": "required"})
     _check_scope(uow, scope)
+    if original is None or scope.rounds != tuple(original.rounds or ()):  # a correction keeps the original's
+        scope = replace(scope, rounds=resolve_rounds(uow, scope.rounds))
     if title is not None and len(title) > 300:
         raise InvalidFields({"title": "at most 300 characters"})
     row = Briefing(status="draft", period_start=scope.start, period_end=scope.end, rounds=list(scope.rounds),
@@ -75,12 +78,36 @@ def _check_scope(uow: UnitOfWork, scope: Scope) -> None:
         problems["to"] = "the period ends before it starts"
     elif (scope.end - scope.start).days > MAX_DAYS:
         problems["to"] = f"a briefing covers at most {MAX_DAYS} days"
-    if any(not r or len(r) > 100 for r in scope.rounds):
+    if any(isinstance(r, str) and not 1 <= len(r.strip()) <= 100 for r in scope.rounds):
         problems["round"] = "a round is 1 to 100 characters"
     if scope.unit is not None and uow.session.scalar(sa.select(Unit.id).where(Unit.code == scope.unit)) is None:
         problems["unit"] = f"no unit with code {scope.unit!r}"
     if problems:
         raise InvalidFields(problems)
+
+
+def resolve_rounds(uow: UnitOfWork, values) -> tuple[int | str, ...]:
+    """The inspection rounds (engine/rounds.py) a briefing covers, by id: the briefing shows the findings linked
+    to them. Only where the data has no round at all (findings kept before rounds existed, or imported from an
+    office's ledger) is a value the free-text round name those findings carry (`inspection_round`)."""
+    if not values:
+        return ()
+    session = uow.session
+    if session.scalar(sa.select(InspectionRound.id).limit(1)) is None:
+        return tuple(dict.fromkeys(str(v).strip() for v in values))
+    ids, problems = [], []
+    for value in values:
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ROUND_ID:
+            ids.append(int(text))
+        else:
+            problems.append(repr(text))
+    known = set(session.scalars(sa.select(InspectionRound.id).where(InspectionRound.id.in_(ids)))) if ids else set()
+    problems += [str(i) for i in ids if i not in known]
+    if problems:
+        raise InvalidFields({"round": f"no inspection round with id {', '.join(problems)} "
+                                      "(a round is named by its id: GET /rounds lists them)"})
+    return tuple(dict.fromkeys(ids))
 
 
 def _require_reader(actor: Actor) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed
@@ -87,6 +88,7 @@ def create_place(uow: UnitOfWork, actor: Actor, data: PlaceInput, *, now: dateti
     session.add(place)
     session.flush()
     tree.set_path(place, parent)
+    audit.record_row(session, "create", actor, place, at=now)
     return place
 
 
@@ -121,29 +123,40 @@ def update_place(uow: UnitOfWork, actor: Actor, code: str, *, name_zh=UNSET, nam
             raise InvalidFields({"parent" if parent is not UNSET else "kind": problem})
     if unit is not UNSET:
         place.unit_id = _unit_id(uow, unit) if unit else None
+    now = now or utcnow()
+    below = []
     if active is not UNSET:
         if active:
             place.active = True
         else:
-            _deactivate(uow, place)
-    place.updated_at = now or utcnow()
+            below = [p for p in _deactivate(uow, place, now) if p.id != place.id]
+    place.updated_at = now
     session.flush()
+    audit.record_row(session, "update", actor, place, at=now)
+    for other in below:
+        audit.record_row(session, "deactivate", actor, other, extra={"with": place.code}, at=now)
     return place
 
 
 def deactivate_place(uow: UnitOfWork, actor: Actor, code: str, *, now: datetime | None = None) -> int:
     """Deactivate a place and every place below it (findings keep pointing at them); returns how many."""
     require_writer(actor)
-    place = tree.by_code(uow.session, code)
-    return _deactivate(uow, place, now)
+    place, now = tree.by_code(uow.session, code), now or utcnow()
+    changed = _deactivate(uow, place, now)
+    for row in changed:
+        extra = {"with": place.code} if row.id != place.id else None
+        audit.record_row(uow.session, "deactivate", actor, row, extra=extra, at=now)
+    return len(changed)
 
 
-def _deactivate(uow: UnitOfWork, place: Place, now: datetime | None = None) -> int:
-    result = uow.session.execute(sa.update(Place).where(tree.in_subtree(place), Place.active.is_(True))
-                                 .values(active=False, updated_at=now or utcnow())
-                                 .execution_options(synchronize_session="fetch"))
+def _deactivate(uow: UnitOfWork, place: Place, now: datetime) -> list[Place]:
+    """Deactivate the place and its active descendants; returns the places it changed."""
+    changed = list(uow.session.scalars(sa.select(Place).where(tree.in_subtree(place), Place.active.is_(True))
+                                       .order_by(Place.path)))
+    for row in changed:
+        row.active, row.updated_at = False, now
     place.active = False
-    return result.rowcount
+    return changed
 
 
 def _unit_id(uow: UnitOfWork, code: str) -> int:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from engine import audit
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import RowsRejected
@@ -104,7 +105,7 @@ def import_places(uow: UnitOfWork, actor: Actor, name: str, data: bytes, *, dry_
         if dry_run:
             return report
         raise RowsRejected(report.problems)
-    _apply(uow, wanted, existing, report, now, dry_run)
+    _apply(uow, actor, name, wanted, existing, report, now, dry_run)
     return report
 
 
@@ -130,9 +131,9 @@ def _cycle(code: str, parent_of: dict[str, str | None]) -> bool:
     return False
 
 
-def _apply(uow: UnitOfWork, wanted: dict, existing: dict, report: ImportReport, now: datetime,
+def _apply(uow: UnitOfWork, actor: Actor, file: str, wanted: dict, existing: dict, report: ImportReport, now: datetime,
            dry_run: bool) -> None:
-    session = uow.session
+    session, changed = uow.session, {}  # code → "create" | "update", for the places chain
     for code, row in wanted.items():
         values = {"name_zh": row["name_zh"], "name_en": row["name_en"], "kind": row["kind"],
                   "unit_id": row["unit_id"], "active": row["active"]}
@@ -143,6 +144,7 @@ def _apply(uow: UnitOfWork, wanted: dict, existing: dict, report: ImportReport, 
                 place = Place(code=code, path="/", created_at=now, updated_at=now, **values)
                 session.add(place)
                 existing[code] = place
+                changed[code] = "create"
             continue
         current_parent = session.get(Place, place.parent_id).code if place.parent_id else None
         if all(getattr(place, k) == v for k, v in values.items()) and current_parent == row["parent"]:
@@ -153,6 +155,7 @@ def _apply(uow: UnitOfWork, wanted: dict, existing: dict, report: ImportReport, 
             for key, value in values.items():
                 setattr(place, key, value)
             place.updated_at = now
+            changed[code] = "update"
     if dry_run:
         return
     session.flush()
@@ -161,6 +164,8 @@ def _apply(uow: UnitOfWork, wanted: dict, existing: dict, report: ImportReport, 
         existing[code].parent_id = parent.id if parent else None
     session.flush()
     _repath(uow)
+    for code, event in changed.items():
+        audit.record_row(session, event, actor, existing[code], extra={"file": file}, at=now)
 
 
 def _repath(uow: UnitOfWork) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from places_helpers import build_places, load_places
+from places_helpers import TREE, build_places, load_places
 
 from engine.errors import InvalidFields, NotAllowed, RowsRejected
 from engine.models import Place
@@ -133,3 +133,32 @@ def test_places_need_the_configuration(campus):
         registry.create_place(uow, campus.actor("admin"), registry.PlaceInput("A", "甲", "area"))
     assert "xuncha init" in str(caught.value)
     load_places(campus.store)
+
+
+def test_every_change_of_a_place_is_in_the_audit_and_an_edit_outside_it_is_caught(places):
+    from audit_helpers import check, owner_sql
+
+    from engine.models import AuditRecord
+
+    with places.store.uow() as uow:
+        registry.update_place(uow, places.actor("admin"), "D9", unit="PROP")
+        assert registry.deactivate_place(uow, places.actor("admin"), "D3") == 1
+        registry.update_place(uow, places.actor("admin"), "C1-2F", active=False)  # and the point below it
+        uow.commit()
+    _import(places, "places.csv", _csv(["NEWB,新建学生公寓,学生公寓,MAIN,PROP-DORM",
+                                        "D3,学生公寓3号楼,学生公寓,MAIN,PROP"]))
+    with places.store.uow(write=False) as uow:
+        rows = uow.session.execute(sa.select(AuditRecord.event, AuditRecord.subject, AuditRecord.payload)
+                                   .where(AuditRecord.chain == "places").order_by(AuditRecord.seq)).all()
+        ids = {code: i for code, i in uow.session.execute(sa.select(Place.code, Place.id))}
+    subject = {f"places:{i}": code for code, i in ids.items()}
+    events = [(event, subject[s]) for event, s, _ in rows]
+    assert events == [("create", code) for code, *_ in TREE] + [
+        ("update", "D9"), ("deactivate", "D3"), ("update", "C1-2F"), ("deactivate", "C1-2F-T"), ("create", "NEWB"),
+        ("update", "D3")]
+    assert rows[-1].payload["row"]["unit_id"] is not None and rows[-1].payload["file"] == "places.csv"
+    assert check(places.store).ok
+    # The registry's owner quietly hands a canteen to another unit: its findings and coverage would follow.
+    owner_sql(places.store, f"UPDATE places SET unit_id = NULL WHERE id = {ids['C1']}")
+    found = check(places.store)
+    assert not found.ok and found.chain == "places" and "unit_id" in found.problem

@@ -214,3 +214,42 @@ def test_load_file_reports_an_unreadable_file(tmp_path):
         load_file(missing)
     assert caught.value.problems[0].file == str(missing)
     assert "cannot read" in caught.value.problems[0].message
+
+
+def test_libyaml_reading_gives_the_same_tree_and_lines_as_pure_python_pyyaml():
+    from pathlib import Path
+
+    import yaml
+
+    from workflows import yamlsrc
+
+    text = (Path(__file__).resolve().parents[2] / "workflows.yaml").read_text(encoding="utf-8")
+
+    class Reference(yaml.SafeLoader):
+        pass
+
+    Reference.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, yamlsrc._construct_mapping)
+    Reference.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, yamlsrc._construct_sequence)
+    fast, slow = yamlsrc.parse(text), yaml.load(text, Loader=Reference)  # noqa: S506 - SafeLoader
+
+    def lines(node):
+        if isinstance(node, dict):
+            return [node.line, sorted(node.key_lines.items())] + [lines(v) for v in node.values()]
+        if isinstance(node, list):
+            return [node.line] + [lines(v) for v in node]
+        return None
+
+    assert fast == slow and lines(fast) == lines(slow)
+
+
+def test_an_error_at_the_end_of_the_text_names_its_last_line():
+    from workflows.errors import DefinitionError
+    from workflows.loader import load_text
+
+    for text, line in (("workflows: [unclosed", 1), ("workflows:\n  a: [1,\n", 2), ("a: 1\na: 2\n", 2)):
+        try:
+            load_text(text, "w.yaml")
+        except DefinitionError as exc:
+            assert exc.problems[0].line == line, (text, exc.problems)
+        else:
+            raise AssertionError(f"{text!r} loaded")
