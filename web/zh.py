@@ -89,6 +89,7 @@ _PATTERNS = [
     (r"at most (\d+) days at a time", r"一次最多 \1 天"),
     (r"a briefing covers at most (\d+) days", r"一期简报最多覆盖 \1 天"),
     (r"a round is 1 to 100 characters", "每个轮次名称 1 到 100 个字"),
+    (r"no inspection round with id (.+?) \(a round is named by its id.*", r"没有编号为 \1 的巡查轮次（请填轮次编号）"),
     (r"PDF needs LibreOffice on the server.*", "生成 PDF 需要服务器安装 LibreOffice；请下载 Word 文件或在网页中阅读"),
 ]
 _COMPILED = [(re.compile(p + r"\Z", re.S), r) for p, r in _PATTERNS]

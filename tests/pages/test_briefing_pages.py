@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from page_helpers import csrf
+from places_helpers import load_places
 
-from engine import services
+from engine import rounds, services
 from engine.briefings.formats import publishing_renderers
 from engine.models import Briefing
 from web.pages import briefings as briefing_pages
@@ -85,6 +86,14 @@ def test_briefing_forms_name_bad_fields_and_need_their_token(browser, campus):
     unknown = admin.post("/briefings", data={"csrf_token": token, "from": "2026-03-01", "to": "2026-03-31",
                                              "unit": "NOPE"})
     assert unknown.status_code == 422 and "没有代码为 &#39;NOPE&#39; 的单位" in unknown.get_data(as_text=True)
+    load_places(campus.store)
+    with campus.store.uow() as uow:  # once rounds exist, a briefing names them by id
+        rounds.plan_round(uow, campus.actor("inspector"), rounds.RoundInput(name="三月督查", level="department"))
+        uow.commit()
+    named = admin.post("/briefings", data={"csrf_token": token, "from": "2026-03-01", "to": "2026-03-31",
+                                           "rounds": "三月督查"})
+    assert named.status_code == 422 and "请填轮次编号" in named.get_data(as_text=True)
+    assert 'id="rounds-error"' in named.get_data(as_text=True)
     assert admin.post("/briefings", data={"from": "2026-03-01", "to": "2026-03-31"}).status_code == 400
     bid = draft(admin, token)
     assert admin.post(f"/briefings/{bid}/publish").status_code == 400

@@ -15,6 +15,8 @@ from web import zh
     ("must be one of ok, findings", "须为以下之一：ok, findings"),
     ("finding 7 is at another place (D9)", "问题 7 在另一点位（D9）"),
     ("a briefing covers at most 1098 days", "一期简报最多覆盖 1098 天"),
+    ("no inspection round with id 'x', 9 (a round is named by its id: GET /rounds lists them)",
+     "没有编号为 'x', 9 的巡查轮次（请填轮次编号）"),
 ])
 def test_messages(english, chinese):
     assert zh.message(english) == chinese
