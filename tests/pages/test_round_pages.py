@@ -86,6 +86,8 @@ def test_check_errors_appear_beside_their_fields_in_chinese(browser, places):
 def test_rounds_outside_reach_are_404_and_the_wrong_role_is_403(browser, places):
     prop = browser("prop")
     token = csrf(prop, "/rounds")
+    form = prop.get("/rounds").get_data(as_text=True)  # a centre's plan form starts as its own self-inspection
+    assert '<option value="centre" selected>' in form and '<option value="PROP" selected>' in form
     own = plan(prop, token, name="物业中心宿舍自查", level="centre", unit="PROP", target="D9")
     inspector = browser("inspector")
     department = plan(inspector, csrf(inspector, "/rounds"), name="总务部东门夜查", target="EAST")

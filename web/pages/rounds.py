@@ -50,11 +50,15 @@ def _index(errors: dict, values: dict, status: int = 200):
     return render_template("rounds/index.html", views=views, counts=counts, args=args, levels=LEVELS,
                            states=ROUND_STATES, may_plan=bool(planners & set(actor.roles)),
                            units=queries.list_units(work), kinds=[(k.name, k.label.zh) for k in config.kinds.values()],
-                           errors=errors, values=values or {"level": _default_level(actor)}), status
+                           errors=errors, values=values or _plan_defaults(work, actor)), status
 
 
-def _default_level(actor) -> str:
-    return "centre" if "centre" in actor.roles else "department"
+def _plan_defaults(work, actor) -> dict:
+    """A centre plans its own self-inspection; everyone else the department's inspection."""
+    if "centre" in actor.roles and actor.unit_id:
+        code = next((u.code for u in queries.list_units(work) if u.id == actor.unit_id), "")
+        return {"level": "centre", "unit": code}
+    return {"level": "department"}
 
 
 def _local(text: str, field: str, problems: dict) -> datetime | None:
