@@ -193,6 +193,7 @@ def build_demo(store: Store, *, findings: int = 300, seed: int = 2026, now: date
         with store.uow() as uow:
             demo_places.record_checks(uow, campus, cast, loaded_config(uow), random.Random(seed + 2), now)
             demo_places.finish_term(uow, campus, now)
+            demo_places.rate_public_reports(uow, campus, now)
             uow.commit()
     sweep_through(store, now)  # what the sweep did between the last step and now
     if store.instance is not None:  # from now on notices flow to instance/outbox.log (`xuncha notify`)
@@ -304,10 +305,14 @@ def _play(store: Store, rng: random.Random, cast: _Cast, now: datetime,
         if at >= now:
             at = now - timedelta(minutes=rng.randint(5, 120))
         where, round_id = _where(campus, place, source, unit, at)
-        finding_id = services.report_finding(uow, reporter, services.Report(
-            title=place + template.title, category=template.category, location=place, unit=unit, source=source,
-            severity=severity, description=_description(template, place, source, at, cast.unit_names[unit], uow),
-            inspection_round=_round(uow, template, source, at), place=where, round=round_id), now=at).id
+        description = _description(template, place, source, at, cast.unit_names[unit], uow)
+        finding_id = demo_places.qr_report(uow, campus, where, template.category, description, at) \
+            if source == "public" and campus is not None else None
+        if finding_id is None:
+            finding_id = services.report_finding(uow, reporter, services.Report(
+                title=place + template.title, category=template.category, location=place, unit=unit,
+                source=source, severity=severity, description=description,
+                inspection_round=_round(uow, template, source, at), place=where, round=round_id), now=at).id
         if round_id is not None:
             demo_places.check_finding(uow, reporter, round_id, where, finding_id, at, now)
         uow.commit()

@@ -5,9 +5,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from engine import rounds
+import sqlalchemy as sa
+
+from engine import public, rounds
 from engine.actors import Actor
-from engine.models import InspectionRound
+from engine.models import Finding, InspectionRound, PublicReport
 from engine.places import registry
 from engine.unit_of_work import UnitOfWork
 
@@ -160,3 +162,36 @@ def check_finding(uow: UnitOfWork, actor: Actor, round_id: int, place: str, find
                   now: datetime) -> None:
     """The check a finding reported in a round was recorded at."""
     rounds.record_check(uow, actor, round_id, rounds.CheckInput(place, at, findings=(finding_id,)), now=now)
+
+
+# 公众参与: most of the demo's public reports come through a place's QR code (the others from students'
+# and staff members' own accounts). The demo's categories, as the QR page's list names them.
+QR_CATEGORIES = {"卫生": "环境卫生", "安全": "安全隐患", "服务态度": "服务质量", "劳动纪律": "服务质量",
+                 "绿化": "绿化养护", "能耗": "能源管理", "设施设备": "设施设备", "食品安全": "食品安全"}
+CONTACTS = ("", "", "13912345678", "lin.xiao@stu.example.edu.cn", "黄老师 0551-62901234")
+STARS = ((5, 4, 3, 2, 1), (40, 30, 15, 10, 5))
+
+
+def qr_report(uow: UnitOfWork, campus: DemoPlaces, where: str, category: str, description: str,
+              at: datetime) -> int | None:
+    """Report through the QR page's use case when the draw says so; None: the caller reports as before."""
+    wanted = QR_CATEGORIES.get(category)
+    if campus.rng.random() < 0.3 or wanted not in public.categories(uow):
+        return None
+    row = public.submit(uow, public.Submission(where, wanted, description, campus.rng.choice(CONTACTS)), now=at)
+    return row.finding_id
+
+
+def rate_public_reports(uow: UnitOfWork, campus: DemoPlaces, now: datetime) -> int:
+    """Most reporters of a closed QR report rate it (满意度) a few hours to two days after its last change."""
+    rated = 0
+    rows = uow.session.execute(sa.select(PublicReport.receipt, Finding.updated_at)
+                               .join(Finding, Finding.id == PublicReport.finding_id)
+                               .order_by(PublicReport.id)).all()
+    for receipt, changed in rows:
+        at = changed + timedelta(hours=campus.rng.uniform(2, 48))
+        if at >= now or campus.rng.random() < 0.2 or not public.receipt(uow, receipt).may_rate:
+            continue
+        public.rate(uow, receipt, campus.rng.choices(*STARS)[0], now=at)
+        rated += 1
+    return rated

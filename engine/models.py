@@ -467,3 +467,21 @@ class ImportedRow(Base):
     file_name: so.Mapped[str] = so.mapped_column(sa.String(255))
     imported_by: so.Mapped[str] = so.mapped_column(sa.String(100))
     imported_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- public reports by QR code (公众参与) ---
+
+class PublicReport(Base):
+    """A finding reported through a place's QR code: the reporter's receipt code, contact and rating.
+
+    Kept beside the finding, not in it: the contact is for inspectors and administrators only (never the unit
+    concerned), and the receipt code is all the anonymous reporter holds to follow the report and rate it."""
+
+    __tablename__ = "public_reports"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finding_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("findings.id"), unique=True)
+    receipt: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    contact: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    rating: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)  # 满意度 1-5, once, after closure
+    rated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, policy, services
+from engine import audit, policy, public, services
 from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.directory import UnitRef
@@ -39,6 +39,7 @@ class FindingView:
     reporter: str | None
     events: list[Transition] | None = None
     repeat_of: int | None = None  # the finding it repeats, when the caller may see that one
+    contact: str | None = None  # a public reporter's contact, for inspectors and administrators (single finding)
 
 
 @dataclass
@@ -214,8 +215,10 @@ def finding_view(uow: UnitOfWork, finding: Finding, actor: Actor, *, with_events
     if repeat_of is not None and repeat_of not in (seen if seen is not None else
                                                    policy.visible_ids(uow, actor, [repeat_of])):
         repeat_of = None
+    # Only a single finding carries the reporter's contact (engine.public says who may read it).
+    contact = public.contact_for(uow, actor, finding.id) if with_events and finding.source == "public" else None
     return FindingView(finding, workflow, names.unit(session, finding.unit_id),
-                       names.user_name(session, finding.reporter_id), events, repeat_of)
+                       names.user_name(session, finding.reporter_id), events, repeat_of, contact)
 
 
 def get_finding(uow: UnitOfWork, finding_id: int, actor: Actor) -> FindingView:

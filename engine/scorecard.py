@@ -7,11 +7,13 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from engine import public
 from engine.actors import Actor, unit_subtree
 from engine.credit import credit_by_unit
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
 from engine.models import Commendation, Finding, FindingLink, Sanction, Unit
+from engine.places.config import loaded_config
 from engine.policy import visible_units
 from engine.unit_of_work import UnitOfWork
 from workflows.rules import DEFAULT_WEIGHTS
@@ -42,6 +44,11 @@ class Tally:
     self_correction_points: float = 0.0
     missed: int = 0
     missed_points: float = 0.0
+    # 满意度: public reporters' ratings (1-5) of their closed reports; points from the places file's
+    # `public.satisfaction` weight, set on the unit's whole tally (see satisfaction_points)
+    ratings: int = 0
+    rating_sum: int = 0
+    satisfaction_points: float = 0.0
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Tally)))
@@ -66,16 +73,29 @@ def rates(t: Tally) -> Rates:
     return Rates(closure, on_time, rework, t.open_overdue / t.open if t.open else 0.0)
 
 
+def satisfaction(t: Tally) -> float | None:
+    """The mean rating (1-5) of the public reports rated, or None when none was."""
+    return round(t.rating_sum / t.ratings, 2) if t.ratings else None
+
+
+def satisfaction_points(t: Tally, weight: float) -> float:
+    """±`weight` at most: a mean of 5 stars adds the weight, 3 adds nothing, 1 takes the weight off. A mean, not
+    a sum, so a unit with many public reports is not rewarded or punished for being reported more."""
+    mean = satisfaction(t)
+    return 0.0 if mean is None else round(weight * (mean - 3) / 2, 2)
+
+
 def composite(t: Tally, weights: dict | None = None) -> float:
     """on_time·w + closure·w + (1 − rework)·w + base − sanction points + commendation points (100 by default),
-    plus 自查自纠 points, less 漏查 points.
+    plus 自查自纠 points, less 漏查 points, plus or minus the public's 满意度 points.
 
     Not clamped: a sanction or commendation moves the score by exactly its points, and a unit sanctioned
     below zero still ranks below one that was not."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
     r = rates(t)
     score = (w["on_time"] * r.on_time + w["closure"] * r.closure + w["rework"] * (1 - r.rework) + w["base"]
-             - t.sanction_points + t.commendation_points + t.self_correction_points - t.missed_points)
+             - t.sanction_points + t.commendation_points + t.self_correction_points - t.missed_points
+             + t.satisfaction_points)
     return round(score, 2)
 
 
@@ -98,7 +118,8 @@ class Scorecard:
     def as_dict(self) -> dict:
         out = {"unit": self.unit, "name": self.name, "from": self.start.isoformat(), "to": self.end.isoformat(),
                **asdict(self.tally), "due_to_close": self.tally.received - self.tally.dismissed,
-               **{f"{k}_rate": round(v, 4) for k, v in asdict(self.rates).items()}, "score": self.score,
+               **{f"{k}_rate": round(v, 4) for k, v in asdict(self.rates).items()},
+               "satisfaction": satisfaction(self.tally), "score": self.score,
                "rated": self.rated, "subunits": list(self.subunits)}
         if self.rank is not None:
             out["rank"] = self.rank
@@ -126,7 +147,8 @@ def rank(cards: list[Scorecard]) -> list[Scorecard]:
 CSV_COLUMNS = ("rank", "unit", "name", "from", "to", "rated", "received", "due_to_close", "closed", "closed_on_time",
                "closure_rate", "on_time_rate", "rework_rate", "overdue_rate", "not_fixed", "repeat_found",
                "repeat_failed", "sanctions", "sanction_points", "commendations", "commendation_points",
-               "self_corrected", "self_correction_points", "missed", "missed_points", "score")
+               "self_corrected", "self_correction_points", "missed", "missed_points", "ratings", "satisfaction",
+               "satisfaction_points", "score")
 
 
 def csv_rows(cards: list[Scorecard]) -> list[list]:
@@ -195,10 +217,15 @@ def _cards(uow, start, end, now, workflow, units, subunits: bool = False) -> lis
             tallies[unit_id] += Tally(**{f"{name}s": count, f"{name}_points": float(points)})
     for unit_id, credit in credit_by_unit(uow, lo, hi, unit_ids).items():  # 自查自纠 / 漏查
         tallies[unit_id] += Tally(**asdict(credit))
+    for unit_id, (ratings, stars) in public.satisfaction_by_unit(uow, lo, hi, unit_ids).items():  # 满意度
+        tallies[unit_id] += Tally(ratings=ratings, rating_sum=stars)
+    config = loaded_config(uow)
+    weight = config.public["satisfaction"] if config is not None else 0.0
     codes = dict(uow.session.execute(sa.select(Unit.id, Unit.code)).all())
     cards = []
     for u in units:
         tally = sum((tallies[i] for i in members[u.id]), Tally())
+        tally = replace(tally, satisfaction_points=satisfaction_points(tally, weight))
         score = composite(tally, weights) if is_rated(tally) else None
         below = tuple(sorted(codes[i] for i in members[u.id] if i != u.id))
         cards.append(Scorecard(u.code, u.name, lo, hi, tally, rates(tally), score, subunits=below))

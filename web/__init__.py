@@ -1,6 +1,8 @@
 """The HTTP face of Xuncha: `create_app` builds the Flask application."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from engine.attachments import MAX_BYTES
@@ -20,6 +22,9 @@ from web import (
     notify,
     pages,
     places,
+    public,
+    qr,
+    ratelimit,
     rounds,
     workflows,
 )
@@ -53,11 +58,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = JSONProvider(app)  # Chinese stays readable (and byte-exact) in every JSON answer
     app.config.update(DATABASE_URL=settings.database_url, WORKFLOWS=settings.workflows_file, **API_DEFAULTS)
     app.config.update(pages.defaults())
+    app.config.update(ratelimit.defaults())
+    # Where phones reach the public pages (the QR codes hold it): e.g. https://xuncha.example.edu.cn
+    app.config.update(PUBLIC_BASE_URL=os.environ.get("XUNCHA_PUBLIC_BASE_URL") or None)
     app.config.update(config or {})
     app.extensions["xuncha.store"] = app.config.get("STORE") or Store(app.config["DATABASE_URL"],
                                                                        instance=settings.instance)
     api = errors.ProblemApi(app)
-    for module in (findings, attachments, audit, workflows, health, me, places, rounds, coverage):
+    for module in (findings, attachments, audit, workflows, health, me, places, qr, rounds, coverage):
         api.register_blueprint(module.blp)
     for blueprint in (*loop.BLUEPRINTS, *notify.BLUEPRINTS):
         api.register_blueprint(blueprint)
@@ -66,5 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.add_url_rule("/health", "health_alias", health.health)  # for load balancers that probe the root
     errors.init_app(app)
     pages.init_app(app)
+    ratelimit.init_app(app)
+    app.register_blueprint(public.bp)  # /r/<place code>: the QR codes' pages, no sign-in
     app.teardown_request(close_uow)
     return app

@@ -45,6 +45,8 @@ def finding(view: FindingView, now: datetime | None = None) -> dict:
         "created_at": f.created_at, "updated_at": f.updated_at, "closed_at": f.closed_at,
         "reporter": view.reporter,
     }
+    if view.contact is not None:  # only inspectors and administrators are given it (engine.public)
+        data["reporter_contact"] = view.contact
     if view.events is not None:
         data["events"] = [event(t) for t in view.events]
     return data

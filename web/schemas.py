@@ -190,6 +190,9 @@ class FindingSchema(Schema):
     updated_at = fields.DateTime(required=True)
     closed_at = fields.DateTime(allow_none=True)
     reporter = fields.String(allow_none=True)
+    reporter_contact = fields.String(metadata={
+        "description": "single finding reported by QR code: the reporter's contact, shown to inspectors and "
+                       "administrators only (never to the unit concerned)"})
     events = fields.List(fields.Nested(EventSchema))
 
 

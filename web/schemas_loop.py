@@ -87,6 +87,11 @@ class ScorecardSchema(Schema):
     missed = fields.Integer(metadata={"description": "漏查: found by the department or the public where the unit's "
                                                      "own rounds had seen nothing, or had not looked though due"})
     missed_points = fields.Float(metadata={"description": "points 漏查 takes off"})
+    ratings = fields.Integer(metadata={"description": "满意度: public reports of the period rated by their reporters"})
+    rating_sum = fields.Integer(metadata={"description": "the stars of those ratings, added up"})
+    satisfaction = fields.Float(allow_none=True, metadata={"description": "mean rating 1-5; null with none"})
+    satisfaction_points = fields.Float(metadata={
+        "description": "points 满意度 adds or takes off: ±public.satisfaction of the places file at a mean of 5 or 1"})
     closure_rate = fields.Float(required=True)
     on_time_rate = fields.Float(required=True)
     rework_rate = fields.Float(required=True)

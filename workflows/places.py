@@ -85,6 +85,15 @@ class _CreditSchema(Schema):
     window = _Duration(load_default=DEFAULT_WINDOW)
 
 
+DEFAULT_CATEGORIES = ("环境卫生", "食品安全", "设施设备", "安全隐患", "服务质量", "能源管理", "绿化养护", "秩序管理")
+
+
+class _PublicSchema(Schema):
+    categories = fields.List(fields.String(validate=validate.Length(1, 100)), validate=validate.Length(min=1),
+                             load_default=lambda: list(DEFAULT_CATEGORIES))
+    satisfaction = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=100))
+
+
 class _PlacesSchema(Schema):
     kinds = fields.Dict(keys=fields.String(validate=_NAME), values=fields.Nested(_KindSchema), required=True)
     targets = fields.List(fields.Nested(_TargetSchema), load_default=list)
@@ -93,6 +102,8 @@ class _PlacesSchema(Schema):
                          values=fields.Nested(_RoundRolesSchema), load_default=dict)
     credit = fields.Nested(_CreditSchema, load_default=lambda: {"self_corrected": 0.0, "missed": 0.0,
                                                                 "window": DEFAULT_WINDOW})
+    public = fields.Nested(_PublicSchema, load_default=lambda: {"categories": list(DEFAULT_CATEGORIES),
+                                                                "satisfaction": 0.0})
 
 
 class _FileSchema(Schema):
@@ -143,6 +154,8 @@ class PlaceConfig:
     round_roles: dict[str, dict[str, tuple[str, ...]]]
     credit: dict = field(default_factory=dict)
     text: str = ""
+    # 公众参与: the categories the QR page offers and the weight of reporters' satisfaction in the scorecard
+    public: dict = field(default_factory=lambda: {"categories": list(DEFAULT_CATEGORIES), "satisfaction": 0.0})
 
     def label_of(self, kind: str) -> Label | None:
         return self.kinds[kind].label if kind in self.kinds else None
@@ -218,7 +231,9 @@ def load_places_text(text: str, file: str = "<string>") -> PlaceConfig:
         raise DefinitionError(problems)
     roles = {level: {"plan": tuple(spec["plan"]), "check": tuple(spec["check"])}
              for level, spec in {**DEFAULT_ROUND_ROLES, **raw["rounds"]}.items()}
-    return PlaceConfig(kinds, tuple(targets), raw["stale_after"], roles, dict(raw["credit"]), text)
+    public = {"categories": list(dict.fromkeys(raw["public"]["categories"])),
+              "satisfaction": raw["public"]["satisfaction"]}
+    return PlaceConfig(kinds, tuple(targets), raw["stale_after"], roles, dict(raw["credit"]), text, public)
 
 
 def lint_places_text(text: str, file: str = "<string>", known_roles: set[str] | None = None) -> list[Problem]:

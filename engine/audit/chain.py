@@ -18,6 +18,7 @@ from engine.models import (
     Commendation,
     Finding,
     Place,
+    PublicReport,
     Sanction,
     Unit,
     User,
@@ -38,6 +39,8 @@ TRACKED = {
     "calendar": (CalendarDay, ("day", "kind", "note")),
     # A place's unit is the unit its findings default to and whose coverage and 漏查 it counts in.
     "places": (Place, ("code", "name_zh", "name_en", "kind", "parent_id", "unit_id", "active")),
+    # The public's 满意度 counts in the unit's scorecard; the reporter's contact and receipt code stay out of the log.
+    "public_reports": (PublicReport, ("finding_id", "rating", "rated_at")),
 }
 TRACKED_BY_TABLE = {model.__tablename__: chain for chain, (model, _) in TRACKED.items()}
 

@@ -55,3 +55,14 @@ def test_problems_name_their_line():
         [(target_line, True)]
     unknown_role = lint_places_text(TEXT, "p.yaml", known_roles={"inspector", "admin"})
     assert any("'centre' is not a role" in p.message and p.severity == "warning" for p in unknown_role)
+
+
+def test_the_public_section_gives_the_qr_pages_categories_and_the_satisfaction_weight():
+    config = load_places_text(TEXT)
+    assert config.public["categories"][:2] == ["环境卫生", "食品安全"] and config.public["satisfaction"] == 5.0
+    bare = load_places_text(TEXT.split("\n  public:")[0])  # without the section: the defaults, no weight
+    assert "设施设备" in bare.public["categories"] and bare.public["satisfaction"] == 0.0
+    bad = TEXT.replace("satisfaction: 5", "satisfaction: -1")
+    problems = [p for p in lint_places_text(bad, "places.yaml") if p.severity == "error"]
+    lines = {i + 1 for i, line in enumerate(bad.splitlines()) if "satisfaction: -1" in line}
+    assert problems and {p.line for p in problems} & lines

@@ -66,3 +66,18 @@ def test_csv_rows_have_a_header_and_one_row_per_unit():
     rows = csv_rows(rank([card("A", 80.0), card("B", 90.0)]))
     assert rows[0] == list(CSV_COLUMNS)
     assert [(r[0], r[1], r[-1]) for r in rows[1:]] == [(1, "B", 90.0), (2, "A", 80.0)]
+
+
+def test_satisfaction_moves_the_score_by_the_mean_rating_at_most_its_weight():
+    from dataclasses import replace
+
+    from engine.scorecard import satisfaction, satisfaction_points
+
+    assert satisfaction(Tally()) is None and satisfaction_points(Tally(), 5) == 0.0
+    assert satisfaction_points(Tally(ratings=2, rating_sum=10), 5) == 5.0  # all 5 stars: +weight
+    assert satisfaction_points(Tally(ratings=4, rating_sum=12), 5) == 0.0  # a mean of 3: nothing
+    assert satisfaction_points(Tally(ratings=1, rating_sum=1), 5) == -5.0  # 1 star: −weight
+    many = Tally(ratings=40, rating_sum=160)
+    assert satisfaction_points(many, 5) == satisfaction_points(Tally(ratings=1, rating_sum=4), 5) == 2.5  # a mean
+    base = Tally(received=4, closed=4, closed_on_time=4)
+    assert composite(replace(base, satisfaction_points=-2.5)) == composite(base) - 2.5

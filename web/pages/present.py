@@ -13,10 +13,11 @@ SEVERITIES = {"low": "轻微", "normal": "一般", "high": "较重", "critical":
 # Choice values the shipped workflow uses; a value not listed shows as written in the YAML.
 CHOICES = {"pass": "通过", "fail": "不通过", "criticism": "通报批评", "warning": "警告", "deduction": "扣分",
            "contract_penalty": "合同罚则"}
-ENGINE_EVENTS = {"report": "上报", "migrate": "流程版本迁移", "sanction_recorded": "追责记录"}
+ENGINE_EVENTS = {"report": "上报", "migrate": "流程版本迁移", "sanction_recorded": "追责记录",
+                 "rate": "服务对象评价"}
 PAYLOAD_KEYS = {"from_version": "原版本", "to_version": "新版本", "mapping": "状态对应", "rule": "触发规则",
                 "kind": "处理方式", "points": "扣分", "amount": "罚款金额（元）", "contract": "合同编号",
-                "decision": "处理决定"}
+                "decision": "处理决定", "satisfaction": "满意度（1-5）"}
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
