@@ -44,6 +44,8 @@ def test_a_place_shows_only_the_findings_within_reach(browser, places):
     assert "九号楼卫生间漏水" in dorm and "一号窗口餐具未消毒" not in dorm
     assert "学生公寓9号楼" in dorm and "夜间" in dorm  # its name and its kind's service periods
     assert 'href="/api/v1/places/D9/qr-sheet"' in dorm
+    sheet = browser("dorm").get("/api/v1/places/D9/qr-sheet")  # the link works with the page's session
+    assert sheet.status_code == 200 and "东侧卫生间" in sheet.get_data(as_text=True)
     assert 'href="/report?place=D9"' in dorm and "在此上报问题" not in browser("leader").get("/places/D9").get_data(
         as_text=True)
     inspector = browser("inspector").get("/places/MAIN").get_data(as_text=True)
