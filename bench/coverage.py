@@ -6,7 +6,8 @@ A fresh PostgreSQL database (dropped afterwards) gets a campus of `--places` ser
 six service periods (four hours each), and checks spread over 2025 at department and centre level, added by
 COPY in steps up to each size. Per size: `engine.coverage.coverage` for the whole year and every place (no
 filter: the widest question the API answers), the same answered as JSON through the HTTP API (Flask test
-client), and, as the baseline measured in the same run, the one GROUP BY a hand-written report would need for
+client), the 覆盖情况 page for the same year (heat map and gaps, signed in as a leader), and, as the baseline
+measured in the same run, the one GROUP BY a hand-written report would need for
 the counts alone. The fastest of `--repeat` runs counts (the machine is shared). Nothing is asserted.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from advance import pg_database  # noqa: E402
 
-from engine import admin, coverage  # noqa: E402
+from engine import accounts, admin, coverage  # noqa: E402
 from engine.actors import Actor  # noqa: E402
 from engine.migrations import upgrade  # noqa: E402
 from engine.places.config import load_config  # noqa: E402
@@ -139,12 +140,18 @@ def main() -> None:
         app = create_app({"STORE": store, "TESTING": True})
         with store.uow() as uow:
             _, token = admin.create_user(uow, "bench.reader", ["leader"])
+            accounts.set_password(uow, None, "bench.reader", "bench-password-1")
             uow.commit()
         client = app.test_client()
         path = f"/api/v1/coverage?from={YEAR[0]}&to={YEAR[1]}"
+        reader = app.test_client()  # the page, signed in through the form as a person would
+        login = reader.get("/login").get_data(as_text=True)
+        csrf = login.split('name="csrf_token" value="')[1].split('"')[0]
+        reader.post("/login", data={"name": "bench.reader", "password": "bench-password-1", "csrf_token": csrf})
         stored, results = 0, {}
         print(f"PostgreSQL, {args.places} places x {len(PERIODS)} periods, checks over {YEAR[0].year}")
-        print(f"{'checks':>9} {'coverage()':>11} {'HTTP JSON':>10} {'raw GROUP BY':>13} {'ratio':>6} {'rows':>6}")
+        print(f"{'checks':>9} {'coverage()':>11} {'HTTP JSON':>10} {'page':>8} {'raw GROUP BY':>13} {'ratio':>6} "
+              f"{'rows':>6}")
         for size in sizes:
             add_checks(store, args.places, size - stored, rng, store.calendar)
             stored = size
@@ -158,6 +165,11 @@ def main() -> None:
                 assert answer.status_code == 200, answer.text[:300]
                 return answer
 
+            def page_call():
+                answer = reader.get(f"/coverage?from={YEAR[0]}&to={YEAR[1]}")
+                assert answer.status_code == 200 and b"heatmap-data" in answer.data, answer.status_code
+                return answer
+
             def baseline():
                 with store.engine.connect() as conn:
                     return conn.exec_driver_sql(
@@ -167,10 +179,11 @@ def main() -> None:
 
             t_engine, rows = fastest(engine_call, args.repeat)
             t_http, _ = fastest(http_call, args.repeat)
+            t_page, _ = fastest(page_call, args.repeat)
             t_raw, _ = fastest(baseline, args.repeat)
             results[size] = t_engine
-            print(f"{size:>9,} {t_engine:>10.3f}s {t_http:>9.3f}s {t_raw:>12.3f}s {t_engine / t_raw:>6.2f} "
-                  f"{len(rows):>6}")
+            print(f"{size:>9,} {t_engine:>10.3f}s {t_http:>9.3f}s {t_page:>7.3f}s {t_raw:>12.3f}s "
+                  f"{t_engine / t_raw:>6.2f} {len(rows):>6}")
         if len(sizes) > 1:
             low, high = results[sizes[0]], results[sizes[-1]]
             print(f"growth: coverage() at {sizes[-1]:,} vs {sizes[0]:,} checks: {high:.3f}s / {low:.3f}s = "

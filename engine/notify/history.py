@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from engine import services
+from engine import policy, services
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, InvalidInput, NotAllowed, NotFound
+from engine.models import Finding
 from engine.notify.models import STATUSES, DeliveryAttempt, OutboxMessage
 from engine.unit_of_work import UnitOfWork
 
@@ -77,3 +78,26 @@ def _with_attempts(uow: UnitOfWork, messages: list[OutboxMessage]) -> list[Told]
             by_message[attempt.outbox_id].append(attempt)
     return [Told(m, by_message[m.id]) for m in messages]
 
+
+
+def list_visible(uow: UnitOfWork, actor: Actor, status: str | None = None, *, mine: bool = False,
+                 limit: int = 100, before_id: int | None = None) -> list[Told]:
+    """Messages a person may read, newest first: those about findings they may see (as a finding's history
+    shows them) and those about the records of units they may see; `mine`: only those addressed to them."""
+    if status is not None and status not in STATUSES:
+        raise InvalidFields({"status": f"must be one of {', '.join(STATUSES)}"})
+    units = policy.visible_units(uow, actor)
+    about_unit = OutboxMessage.finding_id.is_(None) & (
+        sa.true() if units is None else OutboxMessage.unit_id.in_(sorted(units)) if units else sa.false())
+    about_finding = OutboxMessage.finding_id.in_(sa.select(Finding.id).where(policy.visible(uow, actor)))
+    query = sa.select(OutboxMessage).where(sa.or_(about_finding, about_unit))
+    if mine:
+        me = f"user {actor.name}"
+        query = query.where(sa.or_(OutboxMessage.recipient == me,
+                                   OutboxMessage.recipient.startswith(f"{me} (", autoescape=True)))
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    if before_id is not None:
+        query = query.where(OutboxMessage.id < before_id)
+    query = query.order_by(OutboxMessage.id.desc()).limit(max(1, min(limit, MAX_LIST)))
+    return _with_attempts(uow, list(uow.session.scalars(query)))

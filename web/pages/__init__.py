@@ -12,20 +12,36 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from web import errors
-from web.pages import admin, audit, auth, findings, home, report, scorecards, workflows
+from web.pages import (
+    admin,
+    audit,
+    auth,
+    briefings,
+    coverage,
+    findings,
+    home,
+    notifications,
+    places,
+    report,
+    rounds,
+    scorecards,
+    workflows,
+)
 from web.pages import present as pp
 
-BLUEPRINTS = (auth.bp, home.bp, findings.bp, report.bp, audit.bp, scorecards.bp, workflows.bp, admin.bp)
+BLUEPRINTS = (auth.bp, home.bp, findings.bp, report.bp, places.bp, rounds.bp, coverage.bp, briefings.bp,
+              notifications.bp, audit.bp, scorecards.bp, workflows.bp, admin.bp)
 # The navigation: an entry shows when its page exists in this build and the person holds one of its roles
-# (None: everyone signed in). Places, rounds, coverage, briefings and notifications join by endpoint name.
+# (None: everyone signed in). Centres plan and record their own self-inspection rounds and read the coverage
+# of their own places; briefings are not for the public channel (the engine refuses them either way).
 NAV = (
     ("home_page.index", "工作台", None),
     ("findings_page.index", "问题列表", None),
     ("report_page.new", "上报问题", ("inspector", "centre", "admin", "public")),
     ("places_page.index", "点位", None),
-    ("rounds_page.index", "巡查轮次", ("inspector", "leader", "admin")),
-    ("coverage_page.index", "覆盖情况", ("inspector", "leader", "admin", "auditor")),
-    ("briefings_page.index", "巡查简报", None),
+    ("rounds_page.index", "巡查轮次", ("inspector", "centre", "leader", "admin", "auditor")),
+    ("coverage_page.index", "覆盖情况", ("inspector", "centre", "leader", "admin", "auditor")),
+    ("briefings_page.index", "巡查简报", ("inspector", "centre", "leader", "admin", "auditor")),
     ("notifications_page.index", "通知", None),
     ("scorecards_page.index", "考核", ("inspector", "centre", "leader", "admin", "auditor")),
     ("audit_page.index", "审计", ("auditor", "admin")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -14,7 +15,8 @@ from web.pages.common import current_actor, page_blueprint, require_roles
 
 bp = page_blueprint("report_page", __name__)
 REPORTERS = ("inspector", "centre", "admin", "public")
-FIELDS = ("title", "unit", "category", "location", "severity", "source", "inspection_round", "description")
+FIELDS = ("title", "unit", "category", "location", "severity", "source", "inspection_round", "description", "place",
+          "round")
 
 
 def default_source(roles) -> str:
@@ -26,7 +28,9 @@ def default_source(roles) -> str:
 @bp.route("/report", methods=["GET"])
 @require_roles(*REPORTERS)
 def new():
-    return _form({"source": default_source(current_actor().roles), "severity": "normal"}, {})
+    # A round's page and a place's page link here with ?round= and ?place=, so the finding lands in them.
+    given = {k: request.args.get(k, "").strip()[:64] for k in ("place", "round")}
+    return _form({"source": default_source(current_actor().roles), "severity": "normal", **given}, {})
 
 
 def _form(values: dict, errors: dict, status: int = 200):
@@ -51,10 +55,17 @@ def create():
     values = {k: request.form.get(k, "").strip() for k in FIELDS}
     if "public" in actor.roles:
         values["source"] = "public"
+        values["round"] = ""
+    round_id = int(values["round"]) if values["round"].isdigit() and len(values["round"]) < 10 else None
+    if round_id is not None and "public" not in actor.roles:
+        values["source"] = ""  # the round's level decides: a centre's own round is self-inspection
     report = services.Report(title=values["title"], category=values["category"], location=values["location"],
                              unit=values["unit"], source=values["source"] or default_source(actor.roles),
                              severity=values["severity"] or "normal", description=values["description"],
-                             inspection_round=values["inspection_round"] or None)
+                             inspection_round=values["inspection_round"] or None,
+                             place=values["place"] or None, round=round_id)
+    if round_id is not None and not values["source"]:
+        report = replace(report, source=None)
     try:
         finding = services.report_finding(work, actor, report)
         for upload in request.files.getlist("photos"):
@@ -67,7 +78,8 @@ def create():
     except MissingFields as exc:
         work.rollback()
         return _form(values, zh.field_errors(exc.fields), 422)
-    location = url_for("findings_page.detail", finding_id=finding.id)
+    location = url_for("findings_page.detail", finding_id=finding.id) if round_id is None else \
+        url_for("rounds_page.detail", round_id=round_id)  # back to the round, to record the check
     if token:
         receipts.remember(work, actor.user_id, token, location)
     work.commit()
