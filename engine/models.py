@@ -72,6 +72,9 @@ class Finding(Base):
     __table_args__ = (
         sa.Index("ix_findings_unit_state", "unit_id", "state"),
         sa.Index("ix_findings_category_location", "category", "location"),
+        # the list's keyset walk (newest first) within one state or one unit, at any depth
+        sa.Index("ix_findings_state_id", "state", "id"),
+        sa.Index("ix_findings_unit_id_id", "unit_id", "id"),
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
