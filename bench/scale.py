@@ -11,7 +11,7 @@ through the JSON API (Flask test client, an inspector's token; the auditor's for
 - a finding's detail and its history (random ids);
 - a unit's scorecard for the last 365 days, and the ranking of all 36 units;
 - the audit log's CSV export and a full `audit verify`, each in a fresh process that reports its peak RSS
-  (ru_maxrss), beside the RSS of a process that only starts the app;
+  (VmHWM), beside the RSS of a process that only starts the app;
 - the sweep with `--due` findings overdue (the same number at every size).
 Medians of `--rounds` are printed per size, then the ratio of the largest size to the smallest, flagged above
 TARGET. `--explain` prints, at the largest size, the plan (EXPLAIN, not ANALYZE) of every statement that reads
@@ -23,7 +23,6 @@ import argparse
 import json
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -160,6 +159,13 @@ def _deep(store: Store, top: int) -> str:
     return keyset.encode("-created_at", at, top // 2)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries that over exec from the parent, so a child of a
+    big parent would report the parent's peak; VmHWM belongs to the new process image."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
 def child(kind: str, url: str, token: str, explain_plans: bool) -> None:
     """Run in a fresh process: the audit CSV export (streamed, discarded) or a full verify; print time, RSS."""
     from engine.audit import runs
@@ -182,7 +188,7 @@ def child(kind: str, url: str, token: str, explain_plans: bool) -> None:
             if not report.ok:
                 raise SystemExit(f"verify found {report.as_dict()['breaks'][:3]}")
     seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     plans = explain(url, seen, kind) if explain_plans else []
     print(json.dumps({"seconds": seconds, "rss_mb": rss, "size": size, "plans": plans}))
 
@@ -268,8 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "idle":
             from web import create_app
             create_app({"STORE": Store(url), "TESTING": True})
-            print(json.dumps({"seconds": 0, "size": 0, "plans": [],
-                              "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+            print(json.dumps({"seconds": 0, "size": 0, "plans": [], "rss_mb": peak_rss_mb()}))
         else:
             child(kind, url, token, args.explain)
         return 0

@@ -50,6 +50,6 @@ def after_condition(column, id_column, descending: bool, value, row_id: int):
     """Rows after (value, row_id) in the order (column, id), both ascending or both descending."""
     if column is id_column:
         return id_column < row_id if descending else id_column > row_id
-    if descending:
-        return sa.or_(column < value, sa.and_(column == value, id_column < row_id))
-    return sa.or_(column > value, sa.and_(column == value, id_column > row_id))
+    # A row-value comparison, which both databases read as one range of an index on (column, id).
+    key, last = sa.tuple_(column, id_column), sa.tuple_(sa.literal(value, column.type), sa.literal(row_id))
+    return key < last if descending else key > last

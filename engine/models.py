@@ -75,6 +75,7 @@ class Finding(Base):
         # the list's keyset walk (newest first) within one state or one unit, at any depth
         sa.Index("ix_findings_state_id", "state", "id"),
         sa.Index("ix_findings_unit_id_id", "unit_id", "id"),
+        sa.Index("ix_findings_created_at_id", "created_at", "id"),  # keyset pages by report time (`after`)
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))

@@ -1,4 +1,5 @@
-"""indexes that keep the findings list flat as findings grow: keyset by id within a state or a unit, and
+"""indexes that keep the findings list flat as findings grow: keyset by id within a state or a unit and by
+report time, and
 trigram indexes for text search on PostgreSQL
 
 Revision ID: 0013
@@ -24,6 +25,7 @@ TEXT_COLUMNS = ("title", "description", "location")
 def upgrade() -> None:
     op.create_index("ix_findings_state_id", "findings", ["state", "id"])
     op.create_index("ix_findings_unit_id_id", "findings", ["unit_id", "id"])
+    op.create_index("ix_findings_created_at_id", "findings", ["created_at", "id"])
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -35,5 +37,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for column in TEXT_COLUMNS:
             op.execute(f"DROP INDEX IF EXISTS ix_findings_{column}_trgm")
+    op.drop_index("ix_findings_created_at_id", table_name="findings")
     op.drop_index("ix_findings_unit_id_id", table_name="findings")
     op.drop_index("ix_findings_state_id", table_name="findings")
