@@ -28,7 +28,7 @@ PAGING = ("sort", "cursor", "page", "after", "per_page")
 
 @blp.route("", methods=["POST"])
 @idempotent
-@blp.arguments(ReportSchema)
+@blp.arguments(ReportSchema())
 @blp.response(201, FindingSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.doc(parameters=[KEY_PARAMETER])
 def report(args):
@@ -85,7 +85,7 @@ def finding(finding_id):
 
 @blp.route(f"/{FINDING_ID}/transitions", methods=["POST"])
 @idempotent
-@blp.arguments(TransitionSchema)
+@blp.arguments(TransitionSchema())  # an instance: a class is instantiated on every request
 @blp.response(200, FindingSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.doc(parameters=[KEY_PARAMETER, {"in": "header", "name": "If-Match", "required": False,
                                      "schema": {"type": "string"},
