@@ -9,7 +9,7 @@ through the JSON API (Flask test client, an inspector's token; the auditor's for
   and with each common filter: state, unit (a team; a centre with its teams), overdue, a month of reports,
   text search (a common phrase, a rare one, and a two-character word trigrams cannot serve);
 - a finding's detail and its history (random ids);
-- a unit's scorecard for the last 365 days, and the ranking of all 36 units;
+- a unit's scorecard for the last 365 days, and the ranking of all 37 units;
 - the audit log's CSV export and a full `audit verify`, each in a fresh process that reports its peak RSS
   (VmHWM), beside the RSS of a process that only starts the app;
 - the sweep with `--due` findings overdue (the same number at every size).

@@ -1,6 +1,6 @@
 """Realistic findings by the million for bench/scale.py, loaded into PostgreSQL with COPY.
 
-A city's year of cases, shaped like a campus's: 36 units (6 centres of 5 teams each, under the department),
+A city's year of cases, shaped like a campus's: 37 units (the department, 6 centres, 5 teams under each),
 findings reported evenly over two years ending yesterday, each with the audit chain a real one would have
 (report, assign, respond, rectify, verify: hashes, effects and all, so `audit verify` reads every row and finds
 nothing wrong). Findings younger than ten days are still open somewhere along the path; `due` more per batch
