@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from engine import admin
+from engine import admin, users
 from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidFields, NotAllowed, NotFound
@@ -146,4 +146,5 @@ def update_user(uow: UnitOfWork, actor: Actor, name: str, *, roles: list[str], u
     if user.id == actor.user_id and (not active or not set(ADMINS) & set(roles)):
         raise InvalidFields({"active": "you cannot disable yourself or drop your own administrator role"})
     user.roles, user.unit_id, user.active = list(roles), unit_id, bool(active)
+    users.forget_principal(uow, user)
     return user

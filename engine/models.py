@@ -72,6 +72,14 @@ class Finding(Base):
     __table_args__ = (
         sa.Index("ix_findings_unit_state", "unit_id", "state"),
         sa.Index("ix_findings_category_location", "category", "location"),
+        # the list's keyset walk (newest first) within one state or one unit, at any depth
+        sa.Index("ix_findings_state_id", "state", "id"),
+        sa.Index("ix_findings_unit_id_id", "unit_id", "id"),
+        sa.Index("ix_findings_created_at_id", "created_at", "id"),  # keyset pages by report time (`after`)
+        # overdue under the id order: walk only findings that have a due time, newest first, instead of
+        # reading every overdue one through ix_findings_due_at and sorting them
+        sa.Index("ix_findings_due_id", "id", postgresql_where=sa.text("due_at IS NOT NULL"),
+                 sqlite_where=sa.text("due_at IS NOT NULL")),
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))

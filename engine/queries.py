@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from engine import audit, policy, public, services
+from engine import audit, keyset, policy, public, services
 from engine.actors import Actor, unit_subtree
 from engine.db import utcnow
 from engine.directory import UnitRef
@@ -19,13 +19,13 @@ from workflows.model import Transition, Workflow
 
 AUDIT_READERS = ("auditor", "admin")
 MAX_PER_PAGE = 100
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 # Sort keys a caller may ask for; ties are always broken by id so pages never overlap.
 SORTS = {
     "id": Finding.id, "created_at": Finding.created_at, "updated_at": Finding.updated_at,
     "due_at": Finding.due_at, "state": Finding.state,
     # by rank as SEVERITIES lists them (low < normal < high < critical), not alphabetically
-    "severity": sa.case({name: rank for rank, name in enumerate(SEVERITIES)}, value=Finding.severity,
-                        else_=len(SEVERITIES)),
+    "severity": sa.case(SEVERITY_RANK, value=Finding.severity, else_=len(SEVERITIES)),
 }
 
 
@@ -63,6 +63,7 @@ class Page:
     items: list
     next_cursor: int | None = None  # keyset pagination (sort by id): pass as `cursor`
     next_page: int | None = None  # offset pagination: pass as `page`
+    after: str | None = None  # keyset pagination under any sort but due_at: pass as `after`
 
 
 def like_pattern(text: str) -> str:
@@ -72,23 +73,29 @@ def like_pattern(text: str) -> str:
 
 
 def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sort: str = "-id",
-                  cursor: int | None = None, page: int | None = None, per_page: int = 20,
-                  now: datetime | None = None) -> Page:
-    """One page of the findings the actor may see; keyset pages when sorted by id, else numbered pages."""
+                  cursor: int | None = None, page: int | None = None, after: str | None = None,
+                  per_page: int = 20, now: datetime | None = None) -> Page:
+    """One page of the findings the actor may see: keyset pages when sorted by id (`cursor`) or given `after`
+    (any sort but due_at), else numbered pages."""
     session, now = uow.session, now or utcnow()
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     descending, key = sort.startswith("-"), sort.lstrip("-")
     if key not in SORTS:
         raise InvalidFields({"sort": f"must be one of {', '.join(sorted(SORTS))}, optionally prefixed by -"})
+    if after is not None and (key not in keyset.KEYED or page is not None):
+        raise InvalidFields({"after": "cannot be combined with `page`" if page is not None else
+                                      f"pages sorted by {key} are numbered: use `page`"})
     query = sa.select(Finding).where(policy.visible(uow, actor), *_finding_conditions(uow, filters, now))
     column = SORTS[key]
     order = [column.desc() if descending else column.asc()]
     if key != "id":
         order.append(Finding.id.desc() if descending else Finding.id.asc())
-    elif cursor is not None and page is None:
+    if after is not None:
+        query = query.where(keyset.after_condition(column, Finding.id, descending, *keyset.decode(sort, after)))
+    elif key == "id" and cursor is not None and page is None:
         query = query.where(Finding.id < cursor if descending else Finding.id > cursor)
-    keyset = key == "id" and page is None
-    if not keyset:
+    numbered = page is not None or (key != "id" and after is None)
+    if numbered:
         query = query.offset((max(page or 1, 1) - 1) * per_page)
     rows = list(session.scalars(query.order_by(*order).limit(per_page + 1)))
     more, rows = len(rows) > per_page, rows[:per_page]
@@ -96,7 +103,15 @@ def list_findings(uow: UnitOfWork, actor: Actor, filters: FindingFilters, *, sor
     items = [finding_view(uow, f, actor, with_events=False, seen=seen) for f in rows]
     if not more:
         return Page(items)
-    return Page(items, next_cursor=rows[-1].id) if keyset else Page(items, next_page=max(page or 1, 1) + 1)
+    last = rows[-1]
+    following = keyset.encode(sort, _sort_value(last, key), last.id) if key in keyset.KEYED else None
+    if numbered:
+        return Page(items, next_page=max(page or 1, 1) + 1, after=following)
+    return Page(items, next_cursor=last.id, after=following)
+
+
+def _sort_value(finding: Finding, key: str):
+    return SEVERITY_RANK.get(finding.severity, len(SEVERITIES)) if key == "severity" else getattr(finding, key)
 
 
 SYSTEM_EVENTS = ("report", "migrate")  # written to the audit log by use cases, not by a workflow transition

@@ -13,6 +13,7 @@ from engine.config import Settings
 from engine.db import make_engine, session_factory
 from engine.directory import Directory
 from engine.models import CalendarDay, Unit
+from engine.principals import Principals
 from engine.registry import WorkflowRegistry
 from engine.worktime import WorkCalendar
 
@@ -36,6 +37,7 @@ class Store:
         self.write_sessions = session_factory(self.engine.execution_options(xuncha_write=True), info=info)
         self.registry = WorkflowRegistry()
         self.directory = Directory()
+        self.principals = Principals()  # bearer tokens' users, for a few seconds (engine.users.principal)
         self.base_calendar = calendar or WorkCalendar.from_settings(os.environ.get("XUNCHA_WORK_HOURS"),
                                                                     os.environ.get("XUNCHA_TIMEZONE"))
         self.instance = instance

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, request
 
 from engine import users
-from engine.actors import Actor, actor_for
+from engine.actors import Actor
 from engine.db import utcnow
 from engine.errors import InvalidToken
 from web.context import reading, store
@@ -21,9 +21,9 @@ def authenticate():
     now = utcnow()
     try:
         with reading() as unit:
-            user = users.authenticate(unit, token, now)
-            g.actor = actor_for(unit.session, user, unit.store.directory.parents(unit.session))
-            stale = user.id if users.use_is_stale(user, now) else None
+            known = users.principal(unit, token, now)
+            g.actor = known.actor
+            stale = known.actor.user_id if users.use_is_stale(known, now) else None
     except InvalidToken as exc:
         return problem(401, str(exc), title="Invalid token", kind="invalid-token",
                        headers={"WWW-Authenticate": 'Bearer realm="xuncha", error="invalid_token"'})
@@ -31,6 +31,7 @@ def authenticate():
         with store().uow() as unit:
             users.record_use(unit, stale, now)
             unit.commit()
+        known.used_at = now
     return None
 
 

@@ -23,12 +23,12 @@ from web.xlsx import XLSX, xlsx_response
 blp = Blueprint("findings", __name__, url_prefix="/api/v1/findings", description="Inspection findings")
 blp.before_request(authenticate)
 FINDING_ID = "<int(max=2147483647):finding_id>"
-PAGING = ("sort", "cursor", "page", "per_page")
+PAGING = ("sort", "cursor", "page", "after", "per_page")
 
 
 @blp.route("", methods=["POST"])
 @idempotent
-@blp.arguments(ReportSchema)
+@blp.arguments(ReportSchema())
 @blp.response(201, FindingSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.doc(parameters=[KEY_PARAMETER])
 def report(args):
@@ -59,9 +59,12 @@ def index(args):
     following = None
     if page.next_cursor is not None or page.next_page is not None:
         query = request.args.to_dict()
-        query.update({"cursor": page.next_cursor} if page.next_cursor is not None else {"page": page.next_page})
+        if "after" in paging:  # a caller walking by `after` keeps doing so
+            query["after"] = page.after
+        else:
+            query.update({"cursor": page.next_cursor} if page.next_cursor is not None else {"page": page.next_page})
         following = url_for(".index", **query)
-    return {"items": [present.finding(v) for v in page.items], "next": following}
+    return {"items": [present.finding(v) for v in page.items], "next": following, "after": page.after}
 
 
 def _ledger(args):
@@ -82,7 +85,7 @@ def finding(finding_id):
 
 @blp.route(f"/{FINDING_ID}/transitions", methods=["POST"])
 @idempotent
-@blp.arguments(TransitionSchema)
+@blp.arguments(TransitionSchema())  # an instance: a class is instantiated on every request
 @blp.response(200, FindingSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.doc(parameters=[KEY_PARAMETER, {"in": "header", "name": "If-Match", "required": False,
                                      "schema": {"type": "string"},

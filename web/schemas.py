@@ -199,6 +199,9 @@ class FindingSchema(Schema):
 class FindingPageSchema(Schema):
     items = fields.List(fields.Nested(FindingSchema), required=True)
     next = fields.String(allow_none=True, required=True, metadata={"description": "URL of the next page, or null"})
+    after = fields.String(allow_none=True, metadata={
+        "description": "keyset cursor of the next page, to pass as `after` with the same sort (any sort but "
+                       "due_at), or null; deep pages cost what the first one does"})
 
 
 class ReportSchema(Schema):
@@ -257,6 +260,8 @@ class FindingQuerySchema(Schema):
     sort = fields.String(load_default="-id", validate=validate.OneOf(SORT_CHOICES))
     cursor = fields.Integer(validate=validate.Range(0, MAX_ID), metadata={"description": "from `next`"})
     page = fields.Integer(validate=validate.Range(1, 100000))
+    after = Text(validate=validate.Length(1, 500), metadata={
+        "description": "from `after` of the previous page, with the same sort: the page after it"})
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 2**31 - 1),
                               metadata={"description": f"at most {MAX_PER_PAGE} are sent, whatever is asked"})
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]),

@@ -1,13 +1,13 @@
 """places join the audit: a record chain for the place registry, existing places counted as legacy
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 from alembic import op
 
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
