@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from flask import Response, request, url_for
 from flask_smorest import abort
 
-from engine import admin, queries
+from engine import admin, checking, queries
 from web import present
 from web.auth import authenticate, current_actor
 from web.blueprint import Blueprint
@@ -23,7 +23,6 @@ from web.schemas_workflows import (
     WorkflowSummarySchema,
 )
 from workflows import diagram, yamlsrc
-from workflows.lint import lint_text
 
 blp = Blueprint("workflows", __name__, url_prefix="/api/v1/workflows", description="Workflow definitions")
 blp.before_request(authenticate)
@@ -75,7 +74,7 @@ def lint():
     """Administrators: check YAML workflow text and list its problems by line; nothing is stored."""
     queries.require_role(current_actor(), ("admin",), "lint workflows")
     with _one_check_at_a_time():
-        return present.lint_result(lint_text(_yaml_text(), "<upload>"))
+        return present.lint_result(checking.lint_apart(_yaml_text(), "<upload>"))
 
 
 @blp.route("", methods=["POST"])

@@ -5,12 +5,11 @@ import difflib
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine import admin, queries
+from engine import admin, checking, queries
 from engine.errors import InvalidInput, WorkflowRejected
 from web.context import uow
 from web.pages.common import current_actor, page_blueprint, require_roles
 from workflows import diagram
-from workflows.lint import lint_text
 
 bp = page_blueprint("workflows_page", __name__, url_prefix="/workflows")
 EDITOR_FILE = "流程定义"
@@ -47,7 +46,7 @@ def _annotated(text: str, problems) -> list[tuple[int, str, list]]:
 def lint():
     """Lint the editor's text; htmx shows the answer beside the editor."""
     text = request.form.get("yaml", "")
-    problems = lint_text(text, EDITOR_FILE)
+    problems = checking.lint_apart(text, EDITOR_FILE)
     template = "workflows/_lint.html" if request.headers.get("HX-Request") else "workflows/edit.html"
     return render_template(template, problems=problems, lines=_annotated(text, problems), text=text,
                            name=request.form.get("name", ""), checked=True)
@@ -65,7 +64,7 @@ def edit(name: str):
         loaded = admin.load_workflows(work, text, file=EDITOR_FILE, by=actor.name)
     except WorkflowRejected as exc:
         work.rollback()
-        problems = lint_text(text, EDITOR_FILE)  # errors and warnings, as the lint button shows them
+        problems = checking.lint_apart(text, EDITOR_FILE)  # errors and warnings, as the lint button shows them
         return render_template("workflows/edit.html", text=text, name=name, problems=problems or exc.problems,
                                lines=_annotated(text, problems or exc.problems), checked=True,
                                rejected=True), 422
