@@ -40,12 +40,7 @@ def list_outbox(uow: UnitOfWork, actor: Actor, status: str | None = None, *, lim
     if status is not None and status not in STATUSES:
         raise InvalidFields({"status": f"must be one of {', '.join(STATUSES)}"})
     query = sa.select(OutboxMessage)
-    if status is not None:
-        query = query.where(OutboxMessage.status == status)
-    if before_id is not None:
-        query = query.where(OutboxMessage.id < before_id)
-    query = query.order_by(OutboxMessage.id.desc()).limit(max(1, min(limit, MAX_LIST)))
-    return _with_attempts(uow, list(uow.session.scalars(query)))
+    return _page(uow, query, status, before_id, limit)
 
 
 def retry(uow: UnitOfWork, actor: Actor, outbox_id: int) -> OutboxMessage:
@@ -95,6 +90,11 @@ def list_visible(uow: UnitOfWork, actor: Actor, status: str | None = None, *, mi
         me = f"user {actor.name}"
         query = query.where(sa.or_(OutboxMessage.recipient == me,
                                    OutboxMessage.recipient.startswith(f"{me} (", autoescape=True)))
+    return _page(uow, query, status, before_id, limit)
+
+
+def _page(uow: UnitOfWork, query, status: str | None, before_id: int | None, limit: int) -> list[Told]:
+    """One page of messages, newest first, with their attempts."""
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     if before_id is not None:
