@@ -129,7 +129,8 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
     plan = _required_buckets(uow, config, targets, q.start, q.end)
     # Rows of one kind and period that achieved the same share one (read-only) tuple of TargetResults: a year
     # of thousands of places takes a few thousand of them instead of one object per row and target.
-    shared: dict[tuple, tuple[TargetResult, ...]] = {}
+    # (kind, period) -> (the targets' achievements by (place, period), their requirements, the shared tuples)
+    shared = {kp: ([achieved[i] for i, _ in needs], needs, {}) for kp, needs in plan.items()}
     rows = []
     level = q.level
     for place_id, code, name, kind, unit_code in places:
@@ -140,13 +141,13 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
                 checks = {level: 0} if level else {"department": 0, "centre": 0}
             else:  # a fresh dict per (place, period) from _aggregate: the row may keep it
                 checks = {level: found[level]} if level else found
-            needs = plan[(kind, period)]
-            got = (kind, period, *(achieved[i].get(key, 0) for i, _ in needs))
-            results = shared.get(got)
+            sources, needs, known = shared[(kind, period)]
+            got = tuple([source.get(key, 0) for source in sources])
+            results = known.get(got)
             if results is None:
-                results = shared[got] = tuple(
+                results = known[got] = tuple(
                     TargetResult(targets[i].name, targets[i].level, targets[i].per, targets[i].at_least, need,
-                                 min(need, n)) for (i, need), n in zip(needs, got[2:], strict=True))
+                                 min(need, n)) for (i, need), n in zip(needs, got, strict=True))
             rows.append(CoverageRow(code, name, kind, unit_code, period, checks, last.get(key), results))
     return rows
 
