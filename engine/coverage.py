@@ -238,7 +238,7 @@ def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target
     return out
 
 
-@dataclass
+@dataclass(slots=True)  # a year of thousands of places can fall short tens of thousands of times
 class Gap:
     place: str
     name: str
