@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from psycopg.types.json import Json
 
 from engine import admin, services
 from engine.actors import actor_for
+from engine.audit.keys import KeyRing
 from engine.models import User
 from engine.unit_of_work import Store
 
@@ -100,34 +102,50 @@ class EngineContender:
 
 
 def chain_hash(fid: int, seq: int, event: str, from_state: str, to_state: str, actor: str, role: str,
-               at: datetime, payload: dict, workflow_name: str, workflow_version: int, prev: str) -> str:
+               at: datetime, payload: dict, workflow_name: str, workflow_version: int, prev: str,
+               effects: dict) -> str:
     # The engine's canonical form (engine.audit.row_hash), written out here so the baseline owes it nothing.
-    body = json.dumps([fid, seq, event, from_state, to_state, actor, role, at.isoformat(timespec="microseconds"),
-                       payload, None, workflow_name, workflow_version, prev],
+    body = json.dumps([fid, seq, event, from_state, to_state, actor, role, canonical_time(at), payload, None,
+                       workflow_name, workflow_version, prev, effects],
                       ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def canonical_time(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def row_effects(old: dict, new: dict) -> dict:
+    """The scored columns an advance changes, with their canonical new values, as the engine records them
+    (engine.audit.effects): of the scored columns the step writes, those that differ from the row's."""
+    return {k: canonical_time(v) if isinstance(v, datetime) else v for k, v in new.items() if v != old[k]}
+
+
+# The row as the advance finds it: its state and chain head, and the old values of the scored columns it writes.
 SELECT = ("SELECT state, version, audit_seq, audit_head, workflow_name, workflow_version, failed_verifications,"
-          " reopenings, overdue_count, due_at FROM findings WHERE id = {p}")
+          " reopenings, overdue_count, due_at, closed_at, closed_on_time FROM findings WHERE id = {p}")
+# closed_on_time changes only on closing (a NULL parameter keeps it), like the engine's.
 UPDATE = ("UPDATE findings SET state = {p}, version = {p}, state_entered_at = {p}, due_at = {p}, remind_at = {p},"
           " closed_at = {p}, updated_at = {p}, failed_verifications = {p}, reopenings = {p}, audit_seq = {p},"
-          " audit_head = {p}{extra} WHERE id = {p}")
-# Columns later migrations may add that the engine keeps on every advance (written when the schema has them).
-OPTIONAL = ("sweep_at", "closed_on_time")
+          " audit_head = {p}, sweep_at = {p}, closed_on_time = COALESCE({p}, closed_on_time) WHERE id = {p}")
 INSERT = ("INSERT INTO audit_log (finding_id, seq, event, from_state, to_state, actor, role, at, payload, comment,"
-          " workflow_name, workflow_version, prev_hash, hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p},"
-          " NULL, {p}, {p}, {p}, {p})")
+          " workflow_name, workflow_version, prev_hash, hash, effects, key_id, mac) VALUES ({p}, {p}, {p}, {p},"
+          " {p}, {p}, {p}, {p}, {p}, NULL, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
 ROLES = {"inspector": "inspector", "food": "centre"}
 
 
 class RawContender:
-    """The same reads and writes per advance as the engine, straight through the DB-API driver."""
+    """The same reads and writes per advance as the engine, straight through the DB-API driver: the audit row
+    carries the scored columns the advance changed (`effects`) and, with an audit key configured
+    (XUNCHA_AUDIT_KEY[_FILE], as the engine's Store reads it), the key's id and the row's HMAC."""
 
     name = "raw"
 
-    def __init__(self, url: str, ids: list[int]):
+    def __init__(self, url: str, ids: list[int], keys: KeyRing | None = None):
         self.ids, self.k = ids, 0
+        keys = keys if keys is not None else KeyRing.from_env()
+        self.key_id = keys.current
+        self.secret = keys.keys[keys.current] if keys.current else None
         database = sa.engine.make_url(url)
         if database.get_backend_name() == "sqlite":
             self.sqlite = True
@@ -142,18 +160,21 @@ class RawContender:
                                         password=database.password, dbname=database.database, autocommit=True)
             self.begin, p = "BEGIN", "%s"
             self.select = SELECT.format(p=p) + " FOR UPDATE"
-        columns = {c["name"] for c in sa.inspect(sa.create_engine(url)).get_columns("findings")}
-        self.optional = [c for c in OPTIONAL if c in columns]
-        # closed_on_time changes only on closing (a NULL parameter keeps it), like the engine's.
-        extra = "".join(f", {c} = COALESCE({p}, {c})" if c == "closed_on_time" else f", {c} = {p}"
-                        for c in self.optional)
-        self.update, self.insert = UPDATE.format(p=p, extra=extra), INSERT.format(p=p)
+        self.update, self.insert = UPDATE.format(p=p), INSERT.format(p=p)
 
     def _time(self, at: datetime | None):
         # SQLite keeps naive UTC text, as SQLAlchemy writes it; PostgreSQL takes the aware datetime.
         if at is None or not self.sqlite:
             return at
         return at.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def _read_time(self, value):
+        if value is None or not self.sqlite:
+            return value
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def _json(self, value: dict):
+        return json.dumps(value) if self.sqlite else Json(value)
 
     def run(self, n: int) -> None:
         conn, ids, count, t = self.conn, self.ids, len(self.ids), self._time
@@ -166,30 +187,35 @@ class RawContender:
             cur.execute(self.begin)
             try:
                 cur.execute(self.select, (fid,))
-                state, version, seq, head, wf_name, wf_version, failed, reopened, overdue, old_due = cur.fetchone()
+                (state, version, seq, head, wf_name, wf_version, failed, reopened, overdue, old_due, old_closed,
+                 old_on_time) = cur.fetchone()
                 if state != from_state:
                     raise RuntimeError(f"finding {fid} is {state}, expected {from_state}")
-                failed += counter == "failed_verifications"
-                reopened += counter == "reopenings"
-                due = remind = None
+                old_due, old_closed = self._read_time(old_due), self._read_time(old_closed)
+                old = {"due_at": old_due, "closed_at": old_closed, "failed_verifications": failed,
+                       "reopenings": reopened,
+                       "closed_on_time": None if old_on_time is None else bool(old_on_time)}
+                new = dict(old, failed_verifications=failed + (counter == "failed_verifications"),
+                           reopenings=reopened + (counter == "reopenings"), due_at=None,
+                           closed_at=now if to_state == "closed" else None)
+                remind = None
                 if to_state in RAW_DUE:
-                    due = now + RAW_DUE[to_state][0]
-                    remind = due - RAW_DUE[to_state][1]
-                closed_at = now if to_state == "closed" else None
+                    new["due_at"] = now + RAW_DUE[to_state][0]
+                    remind = new["due_at"] - RAW_DUE[to_state][1]
+                if to_state == "closed":
+                    new["closed_on_time"] = overdue == 0 and (old_due is None or now <= old_due)
+                effects = row_effects(old, new)
                 new_hash = chain_hash(fid, seq + 1, event, from_state, to_state, who, ROLES[who], now, payload,
-                                      wf_name, wf_version, head)
-                extra = {"sweep_at": t(remind or due)}
-                if "closed_on_time" in self.optional:
-                    if self.sqlite and old_due is not None:
-                        old_due = datetime.fromisoformat(old_due).replace(tzinfo=UTC)
-                    extra["closed_on_time"] = (overdue == 0 and (old_due is None or now <= old_due)
-                                               if to_state == "closed" else None)
-                cur.execute(self.update, (to_state, version + 1, t(now), t(due), t(remind), t(closed_at), t(now),
-                                          failed, reopened, seq + 1, new_hash,
-                                          *(extra[c] for c in self.optional), fid))
+                                      wf_name, wf_version, head, effects)
+                mac = (hmac.new(self.secret, new_hash.encode("ascii"), hashlib.sha256).hexdigest()
+                       if self.secret else None)
+                cur.execute(self.update, (to_state, version + 1, t(now), t(new["due_at"]), t(remind),
+                                          t(new["closed_at"]), t(now), new["failed_verifications"],
+                                          new["reopenings"], seq + 1, new_hash, t(remind or new["due_at"]),
+                                          new["closed_on_time"] if to_state == "closed" else None, fid))
                 cur.execute(self.insert, (fid, seq + 1, event, from_state, to_state, who, ROLES[who], t(now),
-                                          json.dumps(payload) if self.sqlite else Json(payload),
-                                          wf_name, wf_version, head, new_hash))
+                                          self._json(payload), wf_name, wf_version, head, new_hash,
+                                          self._json(effects), self.key_id, mac))
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

@@ -4,7 +4,8 @@
 
 No authentication, no schemas, no workflow: per POST it runs exactly the statements of
 bench/contenders.py RawContender (BEGIN [IMMEDIATE], SELECT [FOR UPDATE], UPDATE findings, INSERT audit_log
-with the sha256 chain hash, COMMIT) for the CYCLE step the body names, and answers {id, state}.
+with the sha256 chain hash, the effects and, with an audit key in the environment, its id and the row's MAC,
+COMMIT) for the CYCLE step the body names, and answers {id, state}.
 """
 from __future__ import annotations
 

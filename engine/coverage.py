@@ -1,7 +1,7 @@
 """全覆盖: checks of every service place in every service period against the configured targets, and blind spots."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -32,7 +32,7 @@ class CoverageQuery:
     rounds: tuple[int, ...] = ()  # count only the checks of these inspection rounds (a briefing for rounds)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TargetResult:
     name: str
     level: str
@@ -59,7 +59,7 @@ class CoverageRow:
     period: str
     checks: dict[str, int]
     last_check_at: datetime | None
-    targets: list[TargetResult] = field(default_factory=list)
+    targets: tuple[TargetResult, ...] = ()  # shared between rows with the same results: read-only
 
     @property
     def met(self) -> bool | None:
@@ -127,20 +127,28 @@ def coverage(uow: UnitOfWork, actor: Actor, q: CoverageQuery) -> list[CoverageRo
     counts, last, achieved = _aggregate(uow, scope, targets, q.start)
     # (kind, period) -> [(target index, buckets required)], worked out once, not per place
     plan = _required_buckets(uow, config, targets, q.start, q.end)
+    # Rows of one kind and period that achieved the same share one (read-only) tuple of TargetResults: a year
+    # of thousands of places takes a few thousand of them instead of one object per row and target.
+    # (kind, period) -> (the targets' achievements by (place, period), their requirements, the shared tuples)
+    shared = {kp: ([achieved[i] for i, _ in needs], needs, {}) for kp, needs in plan.items()}
     rows = []
-    levels = (q.level,) if q.level else LEVELS
-    zero = dict.fromkeys(levels, 0)
+    level = q.level
     for place_id, code, name, kind, unit_code in places:
         for period in config.kinds[kind].periods:
             key = (place_id, period)
             found = counts.get(key)
-            row = CoverageRow(code, name, kind, unit_code, period,
-                              {lv: found[lv] for lv in levels} if found else dict(zero), last.get(key))
-            for i, need in plan[(kind, period)]:
-                t = targets[i]
-                row.targets.append(TargetResult(t.name, t.level, t.per, t.at_least, need,
-                                                min(need, achieved[i].get(key, 0))))
-            rows.append(row)
+            if found is None:
+                checks = {level: 0} if level else {"department": 0, "centre": 0}
+            else:  # a fresh dict per (place, period) from _aggregate: the row may keep it
+                checks = {level: found[level]} if level else found
+            sources, needs, known = shared[(kind, period)]
+            got = tuple([source.get(key, 0) for source in sources])
+            results = known.get(got)
+            if results is None:
+                results = known[got] = tuple(
+                    TargetResult(targets[i].name, targets[i].level, targets[i].per, targets[i].at_least, need,
+                                 min(need, n)) for (i, need), n in zip(needs, got, strict=True))
+            rows.append(CoverageRow(code, name, kind, unit_code, period, checks, last.get(key), results))
     return rows
 
 
@@ -230,7 +238,7 @@ def _required_buckets(uow: UnitOfWork, config: PlaceConfig, targets: list[Target
     return out
 
 
-@dataclass
+@dataclass(slots=True)  # a year of thousands of places can fall short tens of thousands of times
 class Gap:
     place: str
     name: str
