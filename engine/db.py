@@ -45,6 +45,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def dialect_insert(session: orm.Session):
+    """The INSERT construct of the session's database, which has ON CONFLICT DO NOTHING on both we support."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def make_engine(url: str, **kwargs) -> sa.Engine:
     """An Engine; SQLite gets WAL, foreign keys, a busy timeout and write transactions that lock at BEGIN."""
     if url.startswith("sqlite"):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from engine import attachments, audit, services
 from engine.actors import Actor, actor_for
-from engine.db import utcnow
+from engine.db import dialect_insert, utcnow
 from engine.errors import InvalidFields, InvalidInput, NotFound
 from engine.models import AuditEntry, Finding, Place, PublicReport, User
 from engine.places import tree
@@ -172,7 +172,7 @@ def public_actor(uow: UnitOfWork, now: datetime | None = None) -> Actor:
     session = uow.session
     user = session.scalar(sa.select(User).where(User.name == PUBLIC_ACCOUNT))
     if user is None:
-        insert = _dialect_insert(session)(User.__table__).values(
+        insert = dialect_insert(session)(User.__table__).values(
             name=PUBLIC_ACCOUNT, display_name="扫码反映（匿名）", roles=["public"], active=True,
             failed_logins=0, created_at=now or utcnow())
         created = session.execute(insert.on_conflict_do_nothing().returning(User.__table__.c.id)).first()
@@ -180,14 +180,6 @@ def public_actor(uow: UnitOfWork, now: datetime | None = None) -> Actor:
         if created is not None:
             audit.record_row(session, "create", "system", user)
     return actor_for(session, user)
-
-
-def _dialect_insert(session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def receipt(uow: UnitOfWork, code: str) -> Receipt:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from engine.audit.keys import KeyRing
-from engine.db import utcnow
+from engine.db import dialect_insert, utcnow
 from engine.models import (
     AuditChain,
     AuditEntry,
@@ -171,18 +171,10 @@ def _lock_head(session: orm.Session, chain: str) -> tuple[int, str]:
     query = sa.select(_CHAINS.c.seq, _CHAINS.c.head).where(_CHAINS.c.chain == chain).with_for_update()
     found = session.execute(query).first()
     if found is None:
-        insert = _dialect_insert(session)(_CHAINS).values(chain=chain, seq=0, head=GENESIS, legacy_below=0)
+        insert = dialect_insert(session)(_CHAINS).values(chain=chain, seq=0, head=GENESIS, legacy_below=0)
         session.execute(insert.on_conflict_do_nothing())
         found = session.execute(query).first()
     return found.seq, found.head
-
-
-def _dialect_insert(session: orm.Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def last_entry(session: orm.Session, finding_id: int) -> AuditEntry | None:
