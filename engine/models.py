@@ -65,6 +65,11 @@ class WorkflowVersion(Base):
     active: so.Mapped[bool] = so.mapped_column(default=True)
 
 
+# What a scorecard reads of each finding besides its unit and report time (see ix_findings_unit_created_tally).
+TALLY_COLUMNS = ("id", "workflow_name", "workflow_version", "state", "closed_on_time", "failed_verifications",
+                 "reopenings", "due_at", "overdue_count", "repeat_count")
+
+
 class Finding(Base):
     """A problem found on inspection, carried by its workflow from report to closure."""
 
@@ -80,6 +85,9 @@ class Finding(Base):
         # reading every overdue one through ix_findings_due_at and sorting them
         sa.Index("ix_findings_due_id", "id", postgresql_where=sa.text("due_at IS NOT NULL"),
                  sqlite_where=sa.text("due_at IS NOT NULL")),
+        # scorecards and the ranking count a period's findings per unit from this index alone on PostgreSQL
+        # (an index-only scan: the heap is not read); keep TALLY_COLUMNS in step with engine/scorecard.py
+        sa.Index("ix_findings_unit_created_tally", "unit_id", "created_at", postgresql_include=list(TALLY_COLUMNS)),
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
