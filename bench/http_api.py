@@ -274,6 +274,8 @@ def profile(db: str, n: int, findings: int) -> None:
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(50)
     stats.sort_stats("tottime").print_stats(25)
+    if os.environ.get("XUNCHA_PROFILE_OUT"):  # for snakeviz, gprof2dot or pstats in a shell
+        stats.dump_stats(os.environ["XUNCHA_PROFILE_OUT"])
     print(f"\n== profile of {n} transition POSTs (Flask test client) on {db}: {n / elapsed:.0f} req/s "
           f"under cProfile ==")
     print(out.getvalue())
