@@ -28,12 +28,12 @@ def codes(store) -> set[str]:
         return set(uow.session.scalars(sa.select(Unit.code)))
 
 
-def test_a_waiting_writer_writes_once_the_holder_commits(store):
+def test_a_waiting_writer_polls_and_writes_once_the_holder_commits(store, monkeypatch):
     sqlite_only(store)
-    holder = store.uow()
-    holder.__enter__()
-    holder.session.add(Unit(code="HOLD", name="占用"))
-    holder.session.flush()  # the write lock is now held
+    monkeypatch.setattr(db, "BUSY_TIMEOUT", 10.0)  # a failure below ends in seconds, not the default 30 s
+    polls = []
+    real_sleep = db.time.sleep
+    monkeypatch.setattr(db.time, "sleep", lambda seconds: (polls.append(seconds), real_sleep(seconds)))
     done = threading.Event()
     errors: list[BaseException] = []
 
@@ -44,13 +44,17 @@ def test_a_waiting_writer_writes_once_the_holder_commits(store):
             errors.append(exc)
         done.set()
 
-    worker = threading.Thread(target=wait_and_write)
-    worker.start()
-    assert not done.wait(0.3), "the second writer did not wait for the lock"
-    holder.commit()
-    holder.__exit__(None, None, None)
+    worker = threading.Thread(target=wait_and_write, daemon=True)
+    with store.uow() as holder:
+        holder.session.add(Unit(code="HOLD", name="占用"))
+        holder.session.flush()  # the write lock is now held
+        worker.start()
+        waited = not done.wait(0.3)
+        holder.commit()
     worker.join(10)
+    assert waited, f"the second writer did not wait for the lock: {errors}"
     assert done.is_set() and not errors, errors
+    assert polls and set(polls) == {db.BUSY_POLL}, "the writer did not poll for the lock itself"
     assert {"HOLD", "NEXT"} <= codes(store)
 
 
