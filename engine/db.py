@@ -118,7 +118,6 @@ def _begin_immediate(connection: sqlite3.Connection) -> None:
     SQLite's own busy handler sleeps 1, 2, 5, 10 … then 100 ms between tries, so with two server processes
     writing steadily one of them can sleep through many of the other's transactions: at 16 clients on two
     workers a transition POST's p99 was 148 ms, against 28 ms on one worker where no one waits."""
-    waited = connection.execute("PRAGMA busy_timeout").fetchone()[0]
     try:
         connection.execute("PRAGMA busy_timeout = 0")
         deadline = time.monotonic() + BUSY_TIMEOUT
@@ -133,7 +132,7 @@ def _begin_immediate(connection: sqlite3.Connection) -> None:
                 time.sleep(BUSY_POLL)
     finally:
         try:
-            connection.execute(f"PRAGMA busy_timeout = {int(waited)}")
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")  # as set on connecting
         except sqlite3.Error:  # the connection is broken: the error above is the one to report
             pass
 
